@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* dmaownctl: the command table, option parsing and exit codes. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+
+#include "dmaownctl.h"
+#include "group.h"
+#include "output.h"
+#include "pciinfo.h"
+#include "snapshot.h"
+#include "util.h"
+
+/* Which options a command accepts. */
+enum {
+	OPT_OUTPUT = 1 << 0,	/* -J -r -P -n -o --output-all */
+	OPT_MUTATE = 1 << 1,	/* --dry-run --force --timeout */
+	OPT_DRIVER = 1 << 2,
+	OPT_OWNER = 1 << 3,
+	OPT_NOIOMMU = 1 << 4,
+	OPT_CLEAR = 1 << 5,
+	OPT_FINISH = 1 << 6,
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct ctl *c);
+	int min_args, max_args;	/* -1: any number */
+	unsigned options;
+	const char *args;
+	const char *help;
+};
+
+int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", program_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try '%s --help')\n", program_name);
+	return EXIT_USAGE;
+}
+
+static const char no_iommu_hint[] =
+	"the IOMMU is off or absent: turn on VT-d (Intel) or AMD-Vi in the firmware and boot "
+	"with intel_iommu=on or amd_iommu=on";
+
+static int load(struct ctl *c, struct model *m)
+{
+	int r = model_load(&c->root, m);
+
+	if (r < 0)
+		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path, strerror(-r));
+	pciinfo_open(&c->root);
+	return EXIT_DONE;
+}
+
+/* Turns a model_resolve() error into the one-line message and exit code. */
+static int resolve_error(const struct model *m, const char *arg, int r)
+{
+	switch (r) {
+	case -EINVAL:
+		return fail(EXIT_USAGE,
+			    "invalid name '%s': expected a group number, a PCI address "
+			    "(0000:03:00.0 or 03:00.0) or a network interface name", arg);
+	case -ENODEV:
+		return fail(EXIT_USAGE, "%s is not the interface of a PCI device", arg);
+	case -ENXIO:
+		return fail(EXIT_USAGE, "%s is in no IOMMU group: %s", arg,
+			    m->n_groups ? "the IOMMU does not cover it" : no_iommu_hint);
+	}
+	if (m->n_groups == 0 && arg[0] >= '0' && arg[0] <= '9' && !strchr(arg, ':'))
+		return fail(EXIT_USAGE, "no IOMMU group %s: %s", arg, no_iommu_hint);
+	return fail(EXIT_USAGE, "no such group or device: %s", arg);
+}
+
+static int cmd_list(struct ctl *c)
+{
+	_cleanup_free_ bool *sel = NULL;
+	struct model m;
+	int r;
+
+	r = load(c, &m);
+	if (r)
+		return r;
+	if (c->argc > 0) {
+		sel = xcalloc(m.n_groups, sizeof(bool));
+		for (int i = 0; i < c->argc; i++) {
+			struct iommu_group *g;
+			struct pci_device *d;
+
+			r = model_resolve(&c->root, &m, c->argv[i], &g, &d);
+			if (r < 0) {
+				r = resolve_error(&m, c->argv[i], r);
+				goto out;
+			}
+			sel[g - m.groups] = true;
+		}
+	} else if (m.n_groups == 0) {
+		fprintf(stderr, "%s: no IOMMU groups (%zu PCI devices): %s\n", program_name,
+			m.n_devs, no_iommu_hint);
+	}
+	if (m.holders_partial && !c->out.json)
+		fprintf(stderr, "%s: some processes could not be inspected: run as root to see "
+				"every holder\n", program_name);
+	r = output_list(&m, sel, &c->out);
+	r = r < 0 ? fail(EXIT_FAILED, "cannot print: %s", strerror(-r)) : EXIT_DONE;
+out:
+	model_free(&m);
+	return r;
+}
+
+static int cmd_show(struct ctl *c)
+{
+	struct iommu_group *g;
+	struct pci_device *d;
+	struct model m;
+	int r;
+
+	r = load(c, &m);
+	if (r)
+		return r;
+	r = model_resolve(&c->root, &m, c->argv[0], &g, &d);
+	if (r < 0) {
+		r = resolve_error(&m, c->argv[0], r);
+		goto out;
+	}
+	r = output_show(&m, g, &c->out);
+	r = r < 0 ? fail(EXIT_FAILED, "cannot print: %s", strerror(-r)) : EXIT_DONE;
+out:
+	model_free(&m);
+	return r;
+}
+
+static int cmd_snapshot(struct ctl *c)
+{
+	struct snapshot_stats st;
+	int r;
+
+	r = snapshot_write(&c->root, c->argv[0], &st);
+	if (r == -EEXIST)
+		return fail(EXIT_USAGE, "%s is not empty: give a new or empty directory",
+			    c->argv[0]);
+	if (r < 0)
+		return fail(EXIT_FAILED, "cannot write the snapshot to %s: %s", c->argv[0],
+			    strerror(-r));
+	printf("%zu devices, %zu groups, %zu holders written to %s\n", st.devices, st.groups,
+	       st.holders, c->argv[0]);
+	return EXIT_DONE;
+}
+
+static const struct command commands[] = {
+	{ "list", cmd_list, 0, -1, OPT_OUTPUT, "[GROUP|DEVICE...]",
+	  "groups as a tree of their devices, with the owner of each group" },
+	{ "show", cmd_show, 1, 1, OPT_OUTPUT, "GROUP|DEVICE",
+	  "one group in full: members, owner, holders, use, why it is this large" },
+	{ "snapshot", cmd_snapshot, 1, 1, 0, "DIR",
+	  "copy the PCI and IOMMU part of sysfs and the VFIO holders into DIR" },
+};
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (streq(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(void)
+{
+	printf("Usage:\n %s [--sysroot DIR] COMMAND [OPTIONS] [ARGS]\n\n", program_name);
+	puts("Show and move the DMA ownership of IOMMU groups: kernel drivers or user space (VFIO).");
+	puts("\nCommands:");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		_cleanup_free_ char *s = xasprintf("%s %s", commands[i].name, commands[i].args);
+
+		printf(" %-28s %s\n", s, commands[i].help);
+	}
+	puts("\nOptions:");
+	puts("     --sysroot DIR      read (and write) below DIR instead of /");
+	puts(" -J, --json             JSON output");
+	puts(" -r, --raw              raw output");
+	puts(" -P, --pairs            KEY=\"value\" output");
+	puts(" -n, --noheadings       no column headings");
+	puts(" -o, --output LIST      columns to print (+LIST adds to the default)");
+	puts("     --output-all       print every column");
+	puts(" -h, --help             this help");
+	puts(" -V, --version          the version");
+	puts("\nOwners: kernel, user, vfio, none, mixed; noiommu groups are flagged unsafe.");
+	puts("Exit status: 0 done, 1 failed and restored, 2 bad usage or input,");
+	puts("             3 refused, 4 failed half way: run 'dmaownctl recover'.");
+	output_help_columns(stdout);
+	printf("\nSee dmaownctl(8).\n");
+}
+
+enum {
+	ARG_SYSROOT = 0x100,
+	ARG_OUTPUT_ALL,
+	ARG_LIST_COLUMNS,
+	ARG_LIST_COMMANDS,
+	ARG_DRY_RUN,
+	ARG_FORCE,
+	ARG_DRIVER,
+	ARG_OWNER,
+	ARG_TIMEOUT,
+	ARG_ALLOW_NOIOMMU,
+	ARG_CLEAR,
+	ARG_FINISH,
+};
+
+static const struct option longopts[] = {
+	{ "sysroot", required_argument, NULL, ARG_SYSROOT },
+	{ "json", no_argument, NULL, 'J' },
+	{ "raw", no_argument, NULL, 'r' },
+	{ "pairs", no_argument, NULL, 'P' },
+	{ "noheadings", no_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "output-all", no_argument, NULL, ARG_OUTPUT_ALL },
+	{ "list-columns", no_argument, NULL, ARG_LIST_COLUMNS },
+	{ "list-commands", no_argument, NULL, ARG_LIST_COMMANDS },
+	{ "dry-run", no_argument, NULL, ARG_DRY_RUN },
+	{ "force", no_argument, NULL, ARG_FORCE },
+	{ "driver", required_argument, NULL, ARG_DRIVER },
+	{ "owner", required_argument, NULL, ARG_OWNER },
+	{ "timeout", required_argument, NULL, ARG_TIMEOUT },
+	{ "allow-noiommu", no_argument, NULL, ARG_ALLOW_NOIOMMU },
+	{ "clear", no_argument, NULL, ARG_CLEAR },
+	{ "finish", no_argument, NULL, ARG_FINISH },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 }
+};
+
+/* The option each bit stands for, to name it when a command does not take it. */
+static unsigned option_class(int opt)
+{
+	switch (opt) {
+	case 'J': case 'r': case 'P': case 'n': case 'o': case ARG_OUTPUT_ALL:
+		return OPT_OUTPUT;
+	case ARG_DRY_RUN: case ARG_FORCE: case ARG_TIMEOUT:
+		return OPT_MUTATE;
+	case ARG_DRIVER: return OPT_DRIVER;
+	case ARG_OWNER: return OPT_OWNER;
+	case ARG_ALLOW_NOIOMMU: return OPT_NOIOMMU;
+	case ARG_CLEAR: return OPT_CLEAR;
+	case ARG_FINISH: return OPT_FINISH;
+	}
+	return 0;
+}
+
+static const char *option_name(int opt)
+{
+	static char buf[32];
+
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == opt) {
+			snprintf(buf, sizeof(buf), "--%s", o->name);
+			return buf;
+		}
+	return "?";
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .root = { .fd = -1 }, .timeout = 10.0 };
+	const char *sysroot = "/", *columns = NULL, *bad;
+	const struct command *cmd;
+	unsigned used = 0;
+	int used_opt[8] = { 0 }, n_used = 0;
+	bool all = false;
+	int opt, r;
+
+	output_default_columns(&c.out);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":JrPno:hV", longopts, NULL)) != -1) {
+		unsigned cls = option_class(opt);
+
+		if (cls && !(used & cls) && n_used < (int)ARRAY_SIZE(used_opt))
+			used_opt[n_used++] = opt;
+		used |= cls;
+		switch (opt) {
+		case ARG_SYSROOT: sysroot = optarg; break;
+		case 'J': c.out.json = true; break;
+		case 'r': c.out.raw = true; break;
+		case 'P': c.out.pairs = true; break;
+		case 'n': c.out.noheadings = true; break;
+		case 'o': columns = optarg; break;
+		case ARG_OUTPUT_ALL: all = true; break;
+		case ARG_DRY_RUN: c.dry_run = true; break;
+		case ARG_FORCE: c.force = true; break;
+		case ARG_DRIVER: c.driver = optarg; break;
+		case ARG_OWNER: c.owner = optarg; break;
+		case ARG_ALLOW_NOIOMMU: c.allow_noiommu = true; break;
+		case ARG_CLEAR: c.clear = true; break;
+		case ARG_FINISH: c.finish = true; break;
+		case ARG_TIMEOUT: {
+			char *end;
+
+			errno = 0;
+			c.timeout = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(c.timeout > 0 && c.timeout <= 3600))
+				return usage_error("invalid --timeout '%s': seconds, from 0 to 3600",
+						   optarg);
+			break;
+		}
+		case ARG_LIST_COLUMNS:
+			output_list_columns(stdout);
+			return EXIT_DONE;
+		case ARG_LIST_COMMANDS:
+			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+				puts(commands[i].name);
+			return EXIT_DONE;
+		case 'h':
+			usage();
+			return EXIT_DONE;
+		case 'V':
+			printf("%s %s\n", program_name, PACKAGE_VERSION);
+			return EXIT_DONE;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given");
+	cmd = command_find(argv[optind]);
+	if (!cmd)
+		return usage_error("unknown command '%s'", argv[optind]);
+	for (int i = 0; i < n_used; i++)
+		if (!(cmd->options & option_class(used_opt[i])))
+			return usage_error("'%s' does not take %s", cmd->name,
+					   option_name(used_opt[i]));
+	c.argv = argv + optind + 1;
+	c.argc = argc - optind - 1;
+	if (c.argc < cmd->min_args)
+		return usage_error("'%s' needs %s", cmd->name, cmd->args);
+	if (cmd->max_args >= 0 && c.argc > cmd->max_args)
+		return usage_error("'%s' takes %s, not '%s'", cmd->name,
+				   cmd->max_args ? cmd->args : "no arguments",
+				   c.argv[cmd->max_args]);
+	if ((c.out.json + c.out.raw + c.out.pairs) > 1)
+		return usage_error("-J, -r and -P exclude each other");
+	if (all)
+		output_all_columns(&c.out);
+	if (columns && output_parse_columns(&c.out, columns, &bad) < 0)
+		return usage_error("unknown column '%s'", bad);
+
+	r = sysroot_open(&c.root, sysroot);
+	if (r < 0)
+		return fail(EXIT_USAGE, "cannot open --sysroot %s: %s", sysroot, strerror(-r));
+	r = cmd->fn(&c);
+	pciinfo_close();
+	sysroot_close(&c.root);
+	return r;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The command-line context that every command receives, and the exit codes. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "output.h"
+#include "sysfs.h"
+
+enum {
+	EXIT_DONE = 0,
+	EXIT_FAILED = 1,	/* failed, and what was changed is restored */
+	EXIT_USAGE = 2,		/* bad usage or input: nothing touched */
+	EXIT_REFUSED = 3,	/* the kernel would reject it, or it would hurt the host */
+	EXIT_JOURNAL = 4,	/* failed half way and not fully restored: run recover */
+};
+
+struct ctl {
+	struct sysroot root;
+	struct output_opts out;
+	bool dry_run;
+	bool force;
+	bool allow_noiommu;
+	bool finish;
+	bool clear;
+	const char *driver;
+	const char *owner;
+	double timeout;		/* seconds */
+	int argc;
+	char **argv;		/* the command's own arguments */
+};
+
+/* Prints "dmaownctl: MESSAGE" on one line and returns code, for "return fail(...)". */
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

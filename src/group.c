@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The model of PCI devices and IOMMU groups, and the rules that name each group's owner. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+
+#include "group.h"
+#include "util.h"
+
+/*
+ * Drivers that set driver_managed_dma and so may stay bound in a group that user space
+ * owns. Nothing in sysfs exposes the flag.
+ */
+static const char *const vfio_drivers[] = {
+	"vfio-pci", "vfio-platform", "vfio-amba", "vfio-fsl-mc", "vfio-cdx",
+	"mlx5_vfio_pci", "hisi_acc_vfio_pci", "pds_vfio_pci", "pds-vfio-pci",
+	"virtio_vfio_pci", "virtio-vfio-pci", "nvgrace_gpu_vfio_pci", "qat_vfio_pci",
+	"ism_vfio_pci", "xe_vfio_pci",
+};
+static const char *const managed_dma_drivers[] = { "pci-stub", "pcieport" };
+
+enum drv_kind group_driver_kind(const char *driver, bool has_vfio_dev)
+{
+	size_t n;
+
+	if (!driver)
+		return DRV_NONE;
+	/* A bound device with a vfio-dev/ child is a VFIO driver, whatever its name. */
+	if (has_vfio_dev)
+		return DRV_VFIO;
+	for (size_t i = 0; i < ARRAY_SIZE(vfio_drivers); i++)
+		if (streq(driver, vfio_drivers[i]))
+			return DRV_VFIO;
+	n = strlen(driver);
+	if (n > 9 && (streq(driver + n - 9, "_vfio_pci") || streq(driver + n - 9, "-vfio-pci")))
+		return DRV_VFIO;
+	for (size_t i = 0; i < ARRAY_SIZE(managed_dma_drivers); i++)
+		if (streq(driver, managed_dma_drivers[i]))
+			return DRV_MANAGED;
+	return DRV_KERNEL;
+}
+
+/*
+ * An ordinary driver bound means the kernel owns the DMA (claims fail with EPERM), so
+ * it wins over holders; with a vfio driver beside it the group is not viable.
+ */
+enum owner group_owner(const struct iommu_group *g)
+{
+	bool vfio = false, kernel = false;
+
+	for (size_t i = 0; i < g->n_devs; i++) {
+		vfio |= g->devs[i]->kind == DRV_VFIO;
+		kernel |= g->devs[i]->kind == DRV_KERNEL;
+	}
+	if (kernel)
+		return vfio ? OWNER_MIXED : OWNER_KERNEL;
+	if (g->n_holders > 0)
+		return OWNER_USER;
+	return vfio ? OWNER_VFIO : OWNER_NONE;
+}
+
+const char *group_owner_name(enum owner o)
+{
+	switch (o) {
+	case OWNER_KERNEL: return "kernel";
+	case OWNER_USER: return "user";
+	case OWNER_VFIO: return "vfio";
+	case OWNER_MIXED: return "mixed";
+	case OWNER_NONE: break;
+	}
+	return "none";
+}
+
+const char *holder_kind_name(enum holder_kind k)
+{
+	switch (k) {
+	case HOLD_NOIOMMU: return "noiommu-group";
+	case HOLD_CDEV: return "cdev";
+	case HOLD_DEVICE_FD: return "device-fd";
+	case HOLD_GROUP: break;
+	}
+	return "group";
+}
+
+bool group_has_device_fd_holder(const struct iommu_group *g, const char *addr)
+{
+	for (size_t i = 0; i < g->n_holders; i++) {
+		const struct holder *h = &g->holders[i];
+
+		if (h->kind != HOLD_CDEV && h->kind != HOLD_DEVICE_FD)
+			continue;
+		/* A device fd that names no device may be any member's. */
+		if (!addr || !h->device[0] || streq(h->device, addr))
+			return true;
+	}
+	return false;
+}
+
+/* Joins a directory and a relative link target, folding "." and "..". */
+static char *path_join_link(const char *dir, const char *link)
+{
+	char *out = xmalloc(strlen(dir) + strlen(link) + 2);
+	const char *p = link;
+	size_t len;
+
+	if (*link == '/') {
+		out[0] = '\0';
+		p = link + 1;
+	} else {
+		strcpy(out, dir);
+	}
+	len = strlen(out);
+	while (*p) {
+		const char *e = strchrnul(p, '/');
+		size_t n = (size_t)(e - p);
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *s = strrchr(out, '/');
+
+			len = s ? (size_t)(s - out) : 0;
+			out[len] = '\0';
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (len)
+				out[len++] = '/';
+			memcpy(out + len, p, n);
+			len += n;
+			out[len] = '\0';
+		}
+		p = *e ? e + 1 : e;
+	}
+	return out;
+}
+
+static char *read_attr_dup(int dirfd, const char *name)
+{
+	char buf[4096];
+
+	if (sysfs_read_attr(dirfd, name, buf, sizeof(buf)) < 0)
+		return NULL;
+	return xstrdup(buf);
+}
+
+static int read_int_or(int dirfd, const char *name, int fallback)
+{
+	long v;
+
+	if (sysfs_read_long(dirfd, name, &v) < 0)
+		return fallback;
+	return (int)v;
+}
+
+static unsigned read_hex_or(int dirfd, const char *name, unsigned fallback)
+{
+	unsigned long v;
+
+	if (sysfs_read_ulong(dirfd, name, 16, &v) < 0)
+		return fallback;
+	return (unsigned)v;
+}
+
+static void device_read_virtfns(int dfd, struct pci_device *d)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+
+	if (sysfs_opendirat(dfd, ".", &dir) < 0)
+		return;
+	while ((de = readdir(dir))) {
+		char base[PCI_ADDR_MAX];
+
+		if (!startswith(de->d_name, "virtfn"))
+			continue;
+		if (sysfs_readlink_base(dfd, de->d_name, base, sizeof(base)) == 0)
+			strv_push(&d->virtfns, &d->n_virtfns, xstrdup(base));
+	}
+	strv_sort(d->virtfns, d->n_virtfns);
+}
+
+static void device_read_vfio_dev(int dfd, struct pci_device *d)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+
+	if (sysfs_opendirat(dfd, "vfio-dev", &dir) < 0)
+		return;
+	while ((de = readdir(dir)))
+		if (startswith(de->d_name, "vfio")) {
+			d->vfio_dev = xstrdup(de->d_name);
+			break;
+		}
+}
+
+static int device_load(const struct sysroot *r, const char *name, struct pci_device *d)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s", name);
+	_cleanup_close_ int dfd = -1;
+	unsigned char cfg[64];
+	char buf[PATH_MAX], comp[PCI_ADDR_MAX];
+	ssize_t n;
+	int r_;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->addr, sizeof(d->addr), "%s", name);
+	d->group = -1;
+
+	r_ = sysfs_readlink(r->fd, rel, buf, sizeof(buf));
+	if (r_ < 0)
+		return r_;
+	d->syspath = path_join_link("sys/bus/pci/devices", buf);
+	/* The nearest PCI device above this one in the path is its upstream bridge. */
+	{
+		_cleanup_free_ char *up = xstrdup(d->syspath);
+
+		*strrchr(up, '/') = '\0';
+		if (!pci_addr_from_path(up, d->parent, sizeof(d->parent)))
+			d->parent[0] = '\0';
+	}
+
+	dfd = sysfs_open(r, rel, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+
+	if (sysfs_readlink_base(dfd, "driver", buf, sizeof(buf)) == 0)
+		d->driver = xstrdup(buf);
+	d->override = read_attr_dup(dfd, "driver_override");
+	if (d->override && (streq(d->override, "(null)") || !d->override[0])) {
+		free(d->override);
+		d->override = NULL;
+	}
+	d->modalias = read_attr_dup(dfd, "modalias");
+	{
+		unsigned long cls;
+
+		d->class = sysfs_read_ulong(dfd, "class", 16, &cls) == 0 ? cls : 0;
+	}
+	d->vendor = read_hex_or(dfd, "vendor", 0xffff);
+	d->device = read_hex_or(dfd, "device", 0xffff);
+	d->subvendor = read_hex_or(dfd, "subsystem_vendor", 0xffff);
+	d->subdevice = read_hex_or(dfd, "subsystem_device", 0xffff);
+
+	/* The header type is in the part of config space that anyone may read. */
+	d->header = HDR_UNKNOWN;
+	{
+		_cleanup_close_ int cfd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
+
+		n = cfd >= 0 ? pread(cfd, cfg, sizeof(cfg), 0) : -1;
+		if (n > 0x0e) {
+			d->header = cfg[0x0e] & 0x7f;
+			d->multifunction = cfg[0x0e] & 0x80;
+		}
+	}
+	if (d->header == HDR_UNKNOWN && (d->class >> 8) == 0x0604)
+		d->header = HDR_BRIDGE;
+
+	d->boot_vga = read_int_or(dfd, "boot_vga", -1);
+	d->numa_node = read_int_or(dfd, "numa_node", -1);
+	d->sriov_totalvfs = read_int_or(dfd, "sriov_totalvfs", -1);
+	d->sriov_numvfs = d->sriov_totalvfs >= 0 ? read_int_or(dfd, "sriov_numvfs", 0) : -1;
+	if (d->sriov_numvfs > 0)
+		device_read_virtfns(dfd, d);
+	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0)
+		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
+	if (d->driver)
+		device_read_vfio_dev(dfd, d);
+	if (sysfs_readlink_base(dfd, "iommu_group", buf, sizeof(buf)) == 0)
+		group_number_parse(buf, &d->group);
+	d->kind = group_driver_kind(d->driver, d->vfio_dev != NULL);
+	return 0;
+}
+
+static void device_free(struct pci_device *d)
+{
+	free(d->syspath);
+	free(d->driver);
+	free(d->override);
+	free(d->modalias);
+	strv_free(d->virtfns);
+	free(d->vfio_dev);
+	strv_free(d->net);
+	strv_free(d->block);
+	strv_free(d->drm);
+}
+
+static int device_cmp(const void *a, const void *b)
+{
+	return natural_cmp(((const struct pci_device *)a)->addr,
+			   ((const struct pci_device *)b)->addr);
+}
+
+struct pci_device *model_find_device(const struct model *m, const char *addr)
+{
+	struct pci_device key;
+
+	snprintf(key.addr, sizeof(key.addr), "%s", addr);
+	return bsearch(&key, m->devs, m->n_devs, sizeof(*m->devs), device_cmp);
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct iommu_group *x = a, *y = b;
+
+	return (x->number > y->number) - (x->number < y->number);
+}
+
+struct iommu_group *model_find_group(const struct model *m, int number)
+{
+	struct iommu_group key = { .number = number };
+
+	return bsearch(&key, m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
+}
+
+static int devices_load(const struct sysroot *r, struct model *m)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+	size_t cap = 0;
+	int ret;
+
+	ret = sysfs_opendir(r, "sys/bus/pci/devices", &dir);
+	if (ret == -ENOENT)
+		return 0;	/* no PCI bus at all */
+	if (ret < 0)
+		return ret;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || !pci_addr_valid(de->d_name))
+			continue;
+		if (m->n_devs == cap) {
+			cap = cap ? cap * 2 : 64;
+			m->devs = xrealloc(m->devs, cap * sizeof(*m->devs));
+		}
+		ret = device_load(r, de->d_name, &m->devs[m->n_devs]);
+		if (ret < 0) {
+			/* A device may leave while we read it: hot unplug, VFs going away. */
+			device_free(&m->devs[m->n_devs]);
+			continue;
+		}
+		m->n_devs++;
+	}
+	if (m->n_devs > 1)
+		qsort(m->devs, m->n_devs, sizeof(*m->devs), device_cmp);
+	return 0;
+}
+
+/*
+ * Network interfaces, disks and DRM cards, found through their class links, whose
+ * targets run through the PCI device they belong to.
+ */
+static void class_links_load(const struct sysroot *r, struct model *m, const char *cls)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	_cleanup_close_ int cfd = -1;
+	_cleanup_free_ char *rel = xasprintf("sys/class/%s", cls);
+	char **names = NULL, **links = NULL;
+	size_t n_names = 0, n_links = 0;
+	struct dirent *de;
+
+	cfd = sysfs_open(r, rel, O_RDONLY | O_DIRECTORY);
+	if (cfd < 0 || sysfs_opendirat(cfd, ".", &dir) < 0)
+		return;
+	while ((de = readdir(dir))) {
+		char link[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (sysfs_readlink(cfd, de->d_name, link, sizeof(link)) < 0)
+			continue;
+		strv_push(&names, &n_names, xstrdup(de->d_name));
+		strv_push(&links, &n_links, xstrdup(link));
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		char addr[PCI_ADDR_MAX], *up;
+		const char *parent;
+		struct pci_device *d;
+		bool child = false;
+
+		if (!pci_addr_from_path(links[i], addr, sizeof(addr)))
+			continue;
+		d = model_find_device(m, addr);
+		if (!d)
+			continue;
+		/* Keep whole disks and cards: drop partitions and DRM connectors. */
+		up = xstrdup(links[i]);
+		*strrchr(up, '/') = '\0';
+		parent = path_basename(up);
+		for (size_t j = 0; j < n_names && !child; j++)
+			child = streq(names[j], parent);
+		free(up);
+		if (child)
+			continue;
+		if (streq(cls, "net"))
+			strv_push(&d->net, &d->n_net, xstrdup(names[i]));
+		else if (streq(cls, "block"))
+			strv_push(&d->block, &d->n_block, xstrdup(names[i]));
+		else
+			strv_push(&d->drm, &d->n_drm, xstrdup(names[i]));
+	}
+	strv_free(names);
+	strv_free(links);
+}
+
+static int groups_load(const struct sysroot *r, struct model *m)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+	size_t cap = 0;
+	int ret;
+
+	ret = sysfs_opendir(r, "sys/kernel/iommu_groups", &dir);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	m->iommu_groups_dir = true;
+	while ((de = readdir(dir))) {
+		_cleanup_closedir_ DIR *ddir = NULL;
+		_cleanup_close_ int gfd = -1;
+		struct iommu_group *g;
+		struct dirent *dd;
+		int number;
+
+		if (!group_number_parse(de->d_name, &number))
+			continue;
+		gfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (gfd < 0)
+			continue;
+		if (m->n_groups == cap) {
+			cap = cap ? cap * 2 : 64;
+			m->groups = xrealloc(m->groups, cap * sizeof(*m->groups));
+		}
+		g = &m->groups[m->n_groups++];
+		memset(g, 0, sizeof(*g));
+		g->number = number;
+		g->type = read_attr_dup(gfd, "type");
+		g->name = read_attr_dup(gfd, "name");
+		g->reserved_regions = read_attr_dup(gfd, "reserved_regions");
+		g->noiommu = g->name && streq(g->name, "vfio-noiommu");
+		if (sysfs_opendirat(gfd, "devices", &ddir) < 0)
+			continue;
+		while ((dd = readdir(ddir))) {
+			struct pci_device *d;
+
+			if (dd->d_name[0] == '.')
+				continue;
+			d = model_find_device(m, dd->d_name);
+			if (!d)
+				continue;	/* not a PCI device: platform, or gone */
+			g->devs = xrealloc(g->devs, (g->n_devs + 1) * sizeof(*g->devs));
+			g->devs[g->n_devs++] = d;
+		}
+	}
+	if (m->n_groups > 1)
+		qsort(m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
+	for (size_t i = 0; i < m->n_groups; i++) {
+		struct iommu_group *g = &m->groups[i];
+
+		/* Devices are in the model's order, which is sorted: sort the pointers alike. */
+		for (size_t a = 1; a < g->n_devs; a++)
+			for (size_t b = a; b > 0 && g->devs[b - 1] > g->devs[b]; b--) {
+				struct pci_device *t = g->devs[b];
+
+				g->devs[b] = g->devs[b - 1];
+				g->devs[b - 1] = t;
+			}
+	}
+	return 0;
+}
+
+int model_load(const struct sysroot *r, struct model *m)
+{
+	char buf[256];
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	if (sysfs_read_file(r, "proc/sys/kernel/osrelease", buf, sizeof(buf)) >= 0)
+		m->kernel_release = xstrdup(buf);
+	ret = devices_load(r, m);
+	if (ret < 0)
+		return ret;
+	class_links_load(r, m, "net");
+	class_links_load(r, m, "block");
+	class_links_load(r, m, "drm");
+	ret = groups_load(r, m);
+	if (ret < 0)
+		return ret;
+	if (sysfs_read_file(r, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", buf,
+			    sizeof(buf)) > 0)
+		m->noiommu_mode = buf[0] == 'Y' || buf[0] == '1';
+	ret = holders_scan(r, m);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < m->n_groups; i++)
+		m->groups[i].owner = group_owner(&m->groups[i]);
+	return 0;
+}
+
+void model_free(struct model *m)
+{
+	for (size_t i = 0; i < m->n_devs; i++)
+		device_free(&m->devs[i]);
+	free(m->devs);
+	for (size_t i = 0; i < m->n_groups; i++) {
+		struct iommu_group *g = &m->groups[i];
+
+		free(g->type);
+		free(g->name);
+		free(g->reserved_regions);
+		free(g->devs);
+		for (size_t j = 0; j < g->n_holders; j++) {
+			free(g->holders[j].command);
+			free(g->holders[j].vm_name);
+		}
+		free(g->holders);
+	}
+	free(m->groups);
+	free(m->kernel_release);
+	memset(m, 0, sizeof(*m));
+}
+
+int model_resolve(const struct sysroot *r, const struct model *m, const char *arg,
+		  struct iommu_group **group, struct pci_device **dev)
+{
+	char addr[PCI_ADDR_MAX];
+	struct pci_device *d;
+	int number;
+
+	*group = NULL;
+	*dev = NULL;
+	if (group_number_parse(arg, &number)) {
+		*group = model_find_group(m, number);
+		return *group ? 0 : -ENOENT;
+	}
+	if (pci_addr_normalize(arg, addr, sizeof(addr)) == 0) {
+		d = model_find_device(m, addr);
+		if (!d)
+			return -ENOENT;
+	} else if (ifname_valid(arg)) {
+		_cleanup_free_ char *rel = xasprintf("sys/class/net/%s", arg);
+		char link[PATH_MAX];
+
+		if (sysfs_readlink(r->fd, rel, link, sizeof(link)) < 0)
+			return -ENOENT;
+		if (!pci_addr_from_path(link, addr, sizeof(addr)))
+			return -ENODEV;	/* a virtual interface: no PCI device behind it */
+		d = model_find_device(m, addr);
+		if (!d)
+			return -ENOENT;
+	} else {
+		return -EINVAL;
+	}
+	*dev = d;
+	if (d->group < 0)
+		return -ENXIO;
+	*group = model_find_group(m, d->group);
+	return *group ? 0 : -ENXIO;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The model: PCI devices, IOMMU groups, their holders, and who owns each group's DMA. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sysfs.h"
+
+enum drv_kind {
+	DRV_NONE,	/* unbound */
+	DRV_VFIO,	/* vfio-pci or a variant: managed DMA, claims for user space */
+	DRV_MANAGED,	/* pci-stub, pcieport: managed DMA, no DMA of their own */
+	DRV_KERNEL,	/* an ordinary driver on the DMA API */
+};
+
+enum owner {
+	OWNER_NONE,
+	OWNER_KERNEL,
+	OWNER_USER,
+	OWNER_VFIO,
+	OWNER_MIXED,
+};
+
+enum hdr_type {
+	HDR_ENDPOINT = 0,
+	HDR_BRIDGE = 1,
+	HDR_CARDBUS = 2,
+	HDR_UNKNOWN = -1,
+};
+
+enum holder_kind {
+	HOLD_GROUP,	/* /dev/vfio/N */
+	HOLD_NOIOMMU,	/* /dev/vfio/noiommu-N */
+	HOLD_CDEV,	/* /dev/vfio/devices/vfioX */
+	HOLD_DEVICE_FD,	/* anon_inode:[vfio-device], from VFIO_GROUP_GET_DEVICE_FD */
+};
+
+struct holder {
+	pid_t pid;
+	char *command;
+	char *vm_name;		/* QEMU's -name, or NULL */
+	enum holder_kind kind;
+	int fd;
+	char device[PCI_ADDR_MAX];	/* the device of a cdev or device fd, "" when unknown */
+};
+
+struct pci_device {
+	char addr[PCI_ADDR_MAX];
+	char *syspath;		/* "sys/devices/pci0000:00/..." below the root */
+	char parent[PCI_ADDR_MAX];	/* upstream bridge, "" at a root bus */
+	char *driver;
+	char *override;
+	char *modalias;
+	enum drv_kind kind;
+	unsigned long class;
+	unsigned vendor, device, subvendor, subdevice;
+	int header;		/* enum hdr_type */
+	bool multifunction;
+	int boot_vga;		/* -1 when absent */
+	int numa_node;		/* -1 when absent or unknown */
+	int sriov_numvfs, sriov_totalvfs;	/* -1 when not SR-IOV capable */
+	char physfn[PCI_ADDR_MAX];
+	char **virtfns;
+	size_t n_virtfns;
+	char *vfio_dev;		/* "vfio3" under vfio-dev/, or NULL */
+	char **net;
+	size_t n_net;
+	char **block;
+	size_t n_block;
+	char **drm;
+	size_t n_drm;
+	int group;		/* -1 without an IOMMU group */
+};
+
+struct iommu_group {
+	int number;
+	char *type;		/* default domain type, or NULL */
+	char *name;		/* "vfio-noiommu" for noiommu groups, else NULL */
+	char *reserved_regions;
+	bool noiommu;
+	struct pci_device **devs;
+	size_t n_devs;
+	struct holder *holders;
+	size_t n_holders;
+	enum owner owner;
+};
+
+struct model {
+	struct pci_device *devs;
+	size_t n_devs;
+	struct iommu_group *groups;
+	size_t n_groups;
+	char *kernel_release;
+	bool iommu_groups_dir;	/* /sys/kernel/iommu_groups exists */
+	bool noiommu_mode;
+	bool holders_partial;	/* some processes' fds could not be read */
+};
+
+/* Loads the whole model below the root; returns 0 or -errno. */
+int model_load(const struct sysroot *r, struct model *m);
+void model_free(struct model *m);
+
+struct pci_device *model_find_device(const struct model *m, const char *addr);
+struct iommu_group *model_find_group(const struct model *m, int number);
+
+enum drv_kind group_driver_kind(const char *driver, bool has_vfio_dev);
+enum owner group_owner(const struct iommu_group *g);
+const char *group_owner_name(enum owner o);
+const char *holder_kind_name(enum holder_kind k);
+bool group_has_device_fd_holder(const struct iommu_group *g, const char *addr);
+
+/*
+ * Resolves a GROUP or DEVICE argument (number, full or short PCI address, network
+ * interface name). Returns the group, and the device when a device was named.
+ * -EINVAL: malformed; -ENOENT: no such group or device; -ENXIO: device without a group.
+ */
+int model_resolve(const struct sysroot *r, const struct model *m, const char *arg,
+		  struct iommu_group **group, struct pci_device **dev);
+
+/* Holders: fills every group's holders from /proc. */
+int holders_scan(const struct sysroot *r, struct model *m);

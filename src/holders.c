@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Who holds a group: processes with a VFIO group, cdev or device fd open, from /proc. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "group.h"
+#include "util.h"
+
+struct rdev_map {
+	dev_t rdev;
+	int group;
+};
+
+struct scan {
+	const struct sysroot *r;
+	struct model *m;
+	struct rdev_map *map;	/* live system only: group char devices by number */
+	size_t n_map;
+};
+
+/* On the live system a node can be renamed or bind-mounted: trust st_rdev, not text. */
+static void rdev_map_load(struct scan *s)
+{
+	for (size_t i = 0; i < s->m->n_groups; i++) {
+		const struct iommu_group *g = &s->m->groups[i];
+		char rel[64], buf[32];
+		unsigned maj, min;
+
+		snprintf(rel, sizeof(rel), "sys/class/vfio/%s%d/dev", g->noiommu ? "noiommu-" : "",
+			 g->number);
+		if (sysfs_read_file(s->r, rel, buf, sizeof(buf)) < 0)
+			continue;
+		if (sscanf(buf, "%u:%u", &maj, &min) != 2)
+			continue;
+		s->map = xrealloc(s->map, (s->n_map + 1) * sizeof(*s->map));
+		s->map[s->n_map].rdev = makedev(maj, min);
+		s->map[s->n_map++].group = g->number;
+	}
+}
+
+static int rdev_map_find(const struct scan *s, dev_t rdev)
+{
+	for (size_t i = 0; i < s->n_map; i++)
+		if (s->map[i].rdev == rdev)
+			return s->map[i].group;
+	return -1;
+}
+
+/* QEMU's -name is "[guest=]NAME[,process=...][,debug-threads=on]". */
+static char *qemu_vm_name(const char *cmdline, size_t len)
+{
+	const char *p = cmdline, *end = cmdline + len;
+
+	while (p < end) {
+		const char *next = p + strnlen(p, (size_t)(end - p)) + 1;
+
+		if ((streq(p, "-name") || streq(p, "--name")) && next < end) {
+			const char *v = next;
+			size_t n;
+
+			if (startswith(v, "guest="))
+				v += 6;
+			n = strcspn(v, ",");
+			return n ? strndup(v, n) : NULL;
+		}
+		p = next;
+	}
+	return NULL;
+}
+
+static void process_identity(struct scan *s, const char *pid, char **command, char **vm)
+{
+	char rel[64], buf[4096];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(rel, sizeof(rel), "proc/%s/comm", pid);
+	*command = xstrdup(sysfs_read_file(s->r, rel, buf, sizeof(buf)) >= 0 ? buf : "?");
+	*vm = NULL;
+	snprintf(rel, sizeof(rel), "proc/%s/cmdline", pid);
+	fd = sysfs_open(s->r, rel, O_RDONLY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	*vm = qemu_vm_name(buf, (size_t)n);
+}
+
+static void holder_add(struct scan *s, int group, const char *pid, int fd, enum holder_kind kind,
+		       const char *device, char **command, char **vm)
+{
+	struct iommu_group *g = model_find_group(s->m, group);
+	struct holder *h;
+
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->n_holders; i++) {
+		h = &g->holders[i];
+		if (h->pid == atoi(pid) && h->kind == kind && streq(h->device, device ? device : ""))
+			return;	/* the same hold through another fd */
+	}
+	if (!*command)
+		process_identity(s, pid, command, vm);
+	g->holders = xrealloc(g->holders, (g->n_holders + 1) * sizeof(*g->holders));
+	h = &g->holders[g->n_holders++];
+	memset(h, 0, sizeof(*h));
+	h->pid = atoi(pid);
+	h->command = xstrdup(*command);
+	h->vm_name = xstrdup(*vm);
+	h->kind = kind;
+	h->fd = fd;
+	snprintf(h->device, sizeof(h->device), "%s", device ? device : "");
+}
+
+static int device_group(const struct scan *s, const char *addr)
+{
+	const struct pci_device *d = model_find_device(s->m, addr);
+
+	return d ? d->group : -1;
+}
+
+/* fdinfo names the device of a device fd since 6.18; before, it stays unknown. */
+static bool device_fd_syspath(struct scan *s, const char *pid, const char *fd, char *addr,
+			      size_t size)
+{
+	char rel[384], buf[4096], *p;
+
+	snprintf(rel, sizeof(rel), "proc/%s/fdinfo/%s", pid, fd);
+	if (sysfs_read_file(s->r, rel, buf, sizeof(buf)) < 0)
+		return false;
+	p = strstr(buf, "vfio-device-syspath:");
+	if (!p)
+		return false;
+	p[strcspn(p, "\n")] = '\0';
+	return pci_addr_from_path(p, addr, size);
+}
+
+static void scan_process(struct scan *s, int procfd, const char *pid)
+{
+	_cleanup_free_ char *command = NULL, *vm = NULL;
+	_cleanup_closedir_ DIR *dir = NULL;
+	_cleanup_free_ int *unknown_fds = NULL;
+	size_t n_unknown = 0;
+	char rel[64];
+	struct dirent *de;
+	int fdfd;
+
+	snprintf(rel, sizeof(rel), "%s/fd", pid);
+	fdfd = openat(procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fdfd < 0) {
+		if (errno == EACCES || errno == EPERM)
+			s->m->holders_partial = true;
+		return;
+	}
+	dir = fdopendir(fdfd);
+	if (!dir) {
+		close(fdfd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		char link[PATH_MAX], addr[PCI_ADDR_MAX];
+		const char *p;
+		int group = -1, fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (sysfs_readlink(fdfd, de->d_name, link, sizeof(link)) < 0)
+			continue;
+		fd = atoi(de->d_name);
+		if (streq(link, "anon_inode:[vfio-device]")) {
+			if (device_fd_syspath(s, pid, de->d_name, addr, sizeof(addr)))
+				holder_add(s, device_group(s, addr), pid, fd, HOLD_DEVICE_FD, addr,
+					   &command, &vm);
+			else {
+				unknown_fds = xrealloc(unknown_fds, (n_unknown + 1) * sizeof(int));
+				unknown_fds[n_unknown++] = fd;
+			}
+			continue;
+		}
+		if (!startswith(link, "/dev/vfio/"))
+			continue;
+		p = link + strlen("/dev/vfio/");
+		if (startswith(p, "devices/vfio")) {
+			_cleanup_free_ char *cls = xasprintf("sys/class/vfio-dev/%s/device",
+							     p + strlen("devices/"));
+			char target[PATH_MAX];
+
+			if (sysfs_readlink(s->r->fd, cls, target, sizeof(target)) < 0 ||
+			    !pci_addr_from_path(target, addr, sizeof(addr)))
+				continue;
+			holder_add(s, device_group(s, addr), pid, fd, HOLD_CDEV, addr, &command,
+				   &vm);
+			continue;
+		}
+		if (startswith(p, "noiommu-")) {
+			if (group_number_parse(p + 8, &group))
+				holder_add(s, group, pid, fd, HOLD_NOIOMMU, NULL, &command, &vm);
+			continue;
+		}
+		if (!group_number_parse(p, &group))
+			continue;	/* /dev/vfio/vfio, a container, owns nothing */
+		if (s->r->live) {
+			struct stat st;
+
+			if (fstatat(fdfd, de->d_name, &st, 0) == 0 && S_ISCHR(st.st_mode)) {
+				int g = rdev_map_find(s, st.st_rdev);
+
+				if (g >= 0)
+					group = g;
+			}
+		}
+		holder_add(s, group, pid, fd, HOLD_GROUP, NULL, &command, &vm);
+	}
+	/*
+	 * A device fd that fdinfo does not name came from a group this process holds:
+	 * count it against those groups, where it makes an unbind block.
+	 */
+	for (size_t i = 0; i < n_unknown; i++)
+		for (size_t gi = 0; gi < s->m->n_groups; gi++) {
+			struct iommu_group *g = &s->m->groups[gi];
+			bool holds = false;
+
+			for (size_t h = 0; h < g->n_holders && !holds; h++)
+				holds = g->holders[h].pid == atoi(pid) &&
+					g->holders[h].kind != HOLD_DEVICE_FD;
+			if (holds)
+				holder_add(s, g->number, pid, unknown_fds[i], HOLD_DEVICE_FD, NULL,
+					   &command, &vm);
+		}
+}
+
+static int holder_cmp(const void *a, const void *b)
+{
+	const struct holder *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return natural_cmp(x->device, y->device);
+}
+
+int holders_scan(const struct sysroot *r, struct model *m)
+{
+	struct scan s = { .r = r, .m = m };
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+	int ret;
+
+	if (m->n_groups == 0)
+		return 0;
+	ret = sysfs_opendir(r, "proc", &dir);
+	if (ret == -ENOENT)
+		return 0;	/* a snapshot without holders */
+	if (ret < 0)
+		return ret;
+	if (r->live)
+		rdev_map_load(&s);
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+		    strspn(de->d_name, "0123456789") != strlen(de->d_name))
+			continue;
+		scan_process(&s, dirfd(dir), de->d_name);
+	}
+	free(s.map);
+	for (size_t i = 0; i < m->n_groups; i++)
+		if (m->groups[i].n_holders > 1)
+			qsort(m->groups[i].holders, m->groups[i].n_holders,
+			      sizeof(struct holder), holder_cmp);
+	return 0;
+}

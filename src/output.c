@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Printing: tables and trees through libsmartcols, JSON through json-c. */
+#include "config.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <libsmartcols.h>
+
+#include "isolation.h"
+#include "output.h"
+#include "pciinfo.h"
+#include "util.h"
+
+enum {
+	COL_NAME,
+	COL_GROUP,
+	COL_OWNER,
+	COL_DRIVER,
+	COL_OVERRIDE,
+	COL_CLASS,
+	COL_ID,
+	COL_DESC,
+	COL_HOLDERS,
+	COL_TYPE,
+	COL_VENDOR,
+	COL_DEVNAME,
+	COL_SUBSYS,
+	COL_HEADER,
+	COL_NUMA,
+	COL_VFS,
+	COL_PHYSFN,
+	COL_NET,
+	COL_BLOCK,
+	COL_BOOTVGA,
+	COL_VFIODEV,
+	COL_FLAGS,
+};
+
+struct colinfo {
+	const char *name;
+	double whint;
+	int flags;
+	const char *help;
+};
+
+static const struct colinfo infos[] = {
+	[COL_NAME] = { "NAME", 0.2, SCOLS_FL_TREE | SCOLS_FL_NOEXTREMES,
+		       "group number, or device address beneath it" },
+	[COL_GROUP] = { "GROUP", 5, SCOLS_FL_RIGHT, "IOMMU group number" },
+	[COL_OWNER] = { "OWNER", 6, 0, "who owns the group's DMA: kernel, user, vfio, none, mixed" },
+	[COL_DRIVER] = { "DRIVER", 0.1, 0, "driver bound to the device" },
+	[COL_OVERRIDE] = { "OVERRIDE", 0.1, 0, "driver_override of the device" },
+	[COL_CLASS] = { "CLASS", 0.15, SCOLS_FL_TRUNC, "device class" },
+	[COL_ID] = { "ID", 9, 0, "vendor:device ID" },
+	[COL_DESC] = { "DESCRIPTION", 0.3, SCOLS_FL_TRUNC, "vendor and device name" },
+	[COL_HOLDERS] = { "HOLDERS", 0.2, SCOLS_FL_TRUNC,
+			  "processes holding the group: pid, command, VM name" },
+	[COL_TYPE] = { "TYPE", 6, 0, "default domain type of the group" },
+	[COL_VENDOR] = { "VENDOR", 0.15, SCOLS_FL_TRUNC, "vendor name" },
+	[COL_DEVNAME] = { "MODEL", 0.2, SCOLS_FL_TRUNC, "device name" },
+	[COL_SUBSYS] = { "SUBSYS", 9, 0, "subsystem vendor:device ID" },
+	[COL_HEADER] = { "HEADER", 8, 0, "config header: endpoint, bridge, cardbus" },
+	[COL_NUMA] = { "NUMA", 4, SCOLS_FL_RIGHT, "NUMA node" },
+	[COL_VFS] = { "VFS", 5, SCOLS_FL_RIGHT, "SR-IOV VFs enabled/total" },
+	[COL_PHYSFN] = { "PHYSFN", 12, 0, "PF of an SR-IOV VF" },
+	[COL_NET] = { "NET", 0.1, 0, "network interfaces" },
+	[COL_BLOCK] = { "BLOCK", 0.1, 0, "block devices" },
+	[COL_BOOTVGA] = { "BOOTVGA", 1, SCOLS_FL_RIGHT, "1 for the boot display device" },
+	[COL_VFIODEV] = { "VFIODEV", 7, 0, "vfio-dev node of a device on a VFIO driver" },
+	[COL_FLAGS] = { "FLAGS", 0.1, 0, "noiommu (unsafe group), vf, boot_vga" },
+};
+
+static const int default_columns[] = {
+	COL_NAME, COL_OWNER, COL_DRIVER, COL_OVERRIDE, COL_CLASS, COL_ID, COL_DESC, COL_HOLDERS,
+};
+
+static int column_by_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
+		if (strlen(infos[i].name) == len && strncasecmp(infos[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+void output_default_columns(struct output_opts *o)
+{
+	o->n_columns = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(default_columns); i++)
+		o->columns[o->n_columns++] = default_columns[i];
+}
+
+void output_all_columns(struct output_opts *o)
+{
+	o->n_columns = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
+		o->columns[o->n_columns++] = (int)i;
+}
+
+int output_parse_columns(struct output_opts *o, const char *spec, const char **bad)
+{
+	static char badname[64];
+	const char *p = spec;
+
+	if (*p == '+')
+		p++;
+	else
+		o->n_columns = 0;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		int c = column_by_name(p, len);
+
+		if (c < 0 || o->n_columns >= ARRAY_SIZE(o->columns)) {
+			snprintf(badname, sizeof(badname), "%.*s", (int)len, p);
+			*bad = badname;
+			return -EINVAL;
+		}
+		o->columns[o->n_columns++] = c;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (o->n_columns == 0) {
+		*bad = "";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void output_help_columns(FILE *f)
+{
+	fputs("\nAvailable output columns:\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
+		fprintf(f, " %11s  %s\n", infos[i].name, infos[i].help);
+}
+
+void output_list_columns(FILE *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
+		fprintf(f, "%s\n", infos[i].name);
+}
+
+static const char *header_name(int h)
+{
+	switch (h) {
+	case HDR_ENDPOINT: return "endpoint";
+	case HDR_BRIDGE: return "bridge";
+	case HDR_CARDBUS: return "cardbus";
+	}
+	return "unknown";
+}
+
+static char *strv_join(char **v, size_t n, const char *sep)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + strlen(sep);
+	s = xmalloc(len);
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(s, sep);
+		strcat(s, v[i]);
+	}
+	return s;
+}
+
+static char *holders_summary(const struct iommu_group *g)
+{
+	char **v = NULL, *s;
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_holders; i++) {
+		const struct holder *h = &g->holders[i];
+
+		/* One entry a process, however many fds it has. */
+		if (i > 0 && g->holders[i - 1].pid == h->pid)
+			continue;
+		if (h->vm_name)
+			strv_push(&v, &n, xasprintf("%d %s (%s)", h->pid, h->command, h->vm_name));
+		else
+			strv_push(&v, &n, xasprintf("%d %s", h->pid, h->command));
+	}
+	s = n ? strv_join(v, n, ", ") : NULL;
+	strv_free(v);
+	return s;
+}
+
+static char *device_description(const struct pci_device *d)
+{
+	char buf[512];
+
+	if (pciinfo_device_name(d->vendor, d->device, buf, sizeof(buf)))
+		return xstrdup(buf);
+	return NULL;
+}
+
+static char *device_flags(const struct pci_device *d)
+{
+	char *v[4] = { 0 };
+	size_t n = 0;
+
+	if (d->physfn[0])
+		v[n++] = "vf";
+	if (d->boot_vga == 1)
+		v[n++] = "boot_vga";
+	return n ? strv_join(v, n, ",") : NULL;
+}
+
+static char *group_cell(const struct iommu_group *g, int col)
+{
+	switch (col) {
+	case COL_NAME:
+	case COL_GROUP:
+		return xasprintf("%d", g->number);
+	case COL_OWNER:
+		return xstrdup(group_owner_name(g->owner));
+	case COL_HOLDERS:
+		return holders_summary(g);
+	case COL_TYPE:
+		return xstrdup(g->type);
+	case COL_DESC:
+		return g->noiommu ? xstrdup("noiommu: no DMA isolation (unsafe)") : NULL;
+	case COL_FLAGS:
+		return g->noiommu ? xstrdup("noiommu") : NULL;
+	}
+	return NULL;
+}
+
+static char *device_cell(const struct iommu_group *g, const struct pci_device *d, int col)
+{
+	char buf[512];
+
+	switch (col) {
+	case COL_NAME:
+		return xstrdup(d->addr);
+	case COL_GROUP:
+		return xasprintf("%d", g->number);
+	case COL_DRIVER:
+		return xstrdup(d->driver);
+	case COL_OVERRIDE:
+		return xstrdup(d->override);
+	case COL_CLASS:
+		if (pciinfo_class_name(d->class, buf, sizeof(buf)))
+			return xstrdup(buf);
+		return xasprintf("%06lx", d->class);
+	case COL_ID:
+		return xasprintf("%04x:%04x", d->vendor, d->device);
+	case COL_DESC:
+		return device_description(d);
+	case COL_VENDOR:
+		return pciinfo_vendor_name(d->vendor, buf, sizeof(buf)) ? xstrdup(buf) : NULL;
+	case COL_DEVNAME: {
+		_cleanup_free_ char *desc = device_description(d);
+		char vendor[256];
+
+		if (desc && pciinfo_vendor_name(d->vendor, vendor, sizeof(vendor)) &&
+		    startswith(desc, vendor))
+			return xstrdup(desc + strlen(vendor) + (desc[strlen(vendor)] == ' '));
+		return steal_ptr(&desc);
+	}
+	case COL_SUBSYS:
+		return xasprintf("%04x:%04x", d->subvendor, d->subdevice);
+	case COL_HEADER:
+		return xstrdup(header_name(d->header));
+	case COL_NUMA:
+		return d->numa_node >= 0 ? xasprintf("%d", d->numa_node) : NULL;
+	case COL_VFS:
+		return d->sriov_totalvfs >= 0
+			       ? xasprintf("%d/%d", d->sriov_numvfs, d->sriov_totalvfs)
+			       : NULL;
+	case COL_PHYSFN:
+		return d->physfn[0] ? xstrdup(d->physfn) : NULL;
+	case COL_NET:
+		return d->n_net ? strv_join(d->net, d->n_net, ",") : NULL;
+	case COL_BLOCK:
+		return d->n_block ? strv_join(d->block, d->n_block, ",") : NULL;
+	case COL_BOOTVGA:
+		return d->boot_vga >= 0 ? xasprintf("%d", d->boot_vga) : NULL;
+	case COL_VFIODEV:
+		return xstrdup(d->vfio_dev);
+	case COL_FLAGS:
+		return device_flags(d);
+	}
+	return NULL;
+}
+
+static int set_cell(struct libscols_line *ln, size_t i, char *data)
+{
+	if (!data)
+		return 0;
+	if (scols_line_refer_data(ln, i, data) < 0) {
+		free(data);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static json_object *json_str(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *json_int_or_null(long v)
+{
+	return v >= 0 ? json_object_new_int64(v) : NULL;
+}
+
+static json_object *json_strv(char **v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	return a;
+}
+
+static json_object *json_holder(const struct holder *h)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "pid", json_object_new_int64(h->pid));
+	json_object_object_add(o, "command", json_str(h->command));
+	json_object_object_add(o, "vm", json_str(h->vm_name));
+	json_object_object_add(o, "kind", json_object_new_string(holder_kind_name(h->kind)));
+	json_object_object_add(o, "fd", json_object_new_int64(h->fd));
+	json_object_object_add(o, "device", h->device[0] ? json_str(h->device) : NULL);
+	return o;
+}
+
+static char **device_in_use(const struct pci_device *d, size_t *n)
+{
+	char **v = NULL;
+
+	*n = 0;
+	if (d->boot_vga == 1)
+		strv_push(&v, n, xstrdup("boot display device (boot_vga)"));
+	for (size_t i = 0; i < d->n_net; i++)
+		strv_push(&v, n, xasprintf("network interface %s", d->net[i]));
+	for (size_t i = 0; i < d->n_block; i++)
+		strv_push(&v, n, xasprintf("block device %s", d->block[i]));
+	for (size_t i = 0; i < d->n_drm; i++)
+		strv_push(&v, n, xasprintf("display device %s", d->drm[i]));
+	if (d->sriov_numvfs > 0)
+		strv_push(&v, n, xasprintf("%d SR-IOV VFs enabled", d->sriov_numvfs));
+	return v;
+}
+
+static json_object *json_device(const struct pci_device *d, bool detailed)
+{
+	json_object *o = json_object_new_object();
+	char buf[512];
+
+	json_object_object_add(o, "device", json_object_new_string(d->addr));
+	json_object_object_add(o, "driver", json_str(d->driver));
+	json_object_object_add(o, "driver_override", json_str(d->override));
+	snprintf(buf, sizeof(buf), "%06lx", d->class);
+	json_object_object_add(o, "class", json_object_new_string(buf));
+	json_object_object_add(o, "class_name",
+			       json_str(pciinfo_class_name(d->class, buf, sizeof(buf))));
+	snprintf(buf, sizeof(buf), "%04x", d->vendor);
+	json_object_object_add(o, "vendor_id", json_object_new_string(buf));
+	snprintf(buf, sizeof(buf), "%04x", d->device);
+	json_object_object_add(o, "device_id", json_object_new_string(buf));
+	snprintf(buf, sizeof(buf), "%04x:%04x", d->subvendor, d->subdevice);
+	json_object_object_add(o, "subsystem", json_object_new_string(buf));
+	{
+		_cleanup_free_ char *desc = device_description(d);
+
+		json_object_object_add(o, "description", json_str(desc));
+	}
+	json_object_object_add(o, "header", json_object_new_string(header_name(d->header)));
+	json_object_object_add(o, "kind", json_object_new_string(
+		d->kind == DRV_VFIO ? "vfio" : d->kind == DRV_MANAGED ? "managed-dma"
+		: d->kind == DRV_KERNEL ? "kernel" : "unbound"));
+	json_object_object_add(o, "numa_node", json_int_or_null(d->numa_node));
+	json_object_object_add(o, "boot_vga", d->boot_vga >= 0
+					      ? json_object_new_boolean(d->boot_vga == 1) : NULL);
+	if (d->sriov_totalvfs >= 0) {
+		json_object *s = json_object_new_object();
+
+		json_object_object_add(s, "numvfs", json_object_new_int(d->sriov_numvfs));
+		json_object_object_add(s, "totalvfs", json_object_new_int(d->sriov_totalvfs));
+		json_object_object_add(s, "vfs", json_strv(d->virtfns, d->n_virtfns));
+		json_object_object_add(o, "sriov", s);
+	} else {
+		json_object_object_add(o, "sriov", NULL);
+	}
+	json_object_object_add(o, "physfn", d->physfn[0] ? json_str(d->physfn) : NULL);
+	json_object_object_add(o, "vfio_dev", json_str(d->vfio_dev));
+	json_object_object_add(o, "net", json_strv(d->net, d->n_net));
+	json_object_object_add(o, "block", json_strv(d->block, d->n_block));
+	json_object_object_add(o, "drm", json_strv(d->drm, d->n_drm));
+	if (detailed) {
+		size_t n;
+		char **v = device_in_use(d, &n);
+
+		json_object_object_add(o, "parent", d->parent[0] ? json_str(d->parent) : NULL);
+		json_object_object_add(o, "modalias", json_str(d->modalias));
+		json_object_object_add(o, "in_use", json_strv(v, n));
+		strv_free(v);
+	}
+	return o;
+}
+
+/* reserved_regions: "0x00000000fee00000 0x00000000feefffff msi" a line. */
+static json_object *json_reserved_regions(const char *text)
+{
+	json_object *a = json_object_new_array();
+	const char *p = text;
+
+	while (p && *p) {
+		char start[32], end[32], type[32];
+		size_t len = strcspn(p, "\n");
+		_cleanup_free_ char *line = strndup(p, len);
+
+		if (line && sscanf(line, "%31s %31s %31s", start, end, type) == 3) {
+			json_object *r = json_object_new_object();
+
+			json_object_object_add(r, "start", json_object_new_string(start));
+			json_object_object_add(r, "end", json_object_new_string(end));
+			json_object_object_add(r, "type", json_object_new_string(type));
+			json_object_array_add(a, r);
+		}
+		p += len;
+		if (*p)
+			p++;
+	}
+	return a;
+}
+
+static json_object *json_group(const struct model *m, const struct iommu_group *g, bool detailed)
+{
+	json_object *o = json_object_new_object(), *a;
+
+	json_object_object_add(o, "group", json_object_new_int(g->number));
+	json_object_object_add(o, "owner", json_object_new_string(group_owner_name(g->owner)));
+	json_object_object_add(o, "noiommu", json_object_new_boolean(g->noiommu));
+	json_object_object_add(o, "type", json_str(g->type));
+	a = json_object_new_array();
+	for (size_t i = 0; i < g->n_devs; i++)
+		json_object_array_add(a, json_device(g->devs[i], detailed));
+	json_object_object_add(o, "devices", a);
+	a = json_object_new_array();
+	for (size_t i = 0; i < g->n_holders; i++)
+		json_object_array_add(a, json_holder(&g->holders[i]));
+	json_object_object_add(o, "holders", a);
+	if (detailed) {
+		char **why = isolation_explain(m, g);
+		size_t n = 0;
+
+		while (why && why[n])
+			n++;
+		json_object_object_add(o, "name", json_str(g->name));
+		json_object_object_add(o, "reserved_regions",
+				       json_reserved_regions(g->reserved_regions));
+		json_object_object_add(o, "why_shared", json_strv(why, n));
+		strv_free(why);
+	}
+	return o;
+}
+
+static int print_json(json_object *root)
+{
+	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_SPACED |
+							     JSON_C_TO_STRING_NOSLASHESCAPE);
+	int r = puts(s) < 0 ? -EIO : 0;
+
+	json_object_put(root);
+	return r;
+}
+
+static json_object *json_document(const struct model *m)
+{
+	json_object *root = json_object_new_object();
+
+	json_object_object_add(root, "kernel", json_str(m->kernel_release));
+	json_object_object_add(root, "iommu", json_object_new_boolean(m->n_groups > 0));
+	return root;
+}
+
+int output_list(const struct model *m, const bool *sel, const struct output_opts *o)
+{
+	struct libscols_table *tb;
+	bool tree = false;
+	int ret = 0;
+
+	if (o->json) {
+		json_object *root = json_document(m), *a = json_object_new_array();
+
+		for (size_t i = 0; i < m->n_groups; i++)
+			if (!sel || sel[i])
+				json_object_array_add(a, json_group(m, &m->groups[i], false));
+		json_object_object_add(root, "groups", a);
+		return print_json(root);
+	}
+
+	tb = scols_new_table();
+	if (!tb)
+		return -ENOMEM;
+	scols_table_enable_raw(tb, o->raw);
+	scols_table_enable_export(tb, o->pairs);
+	scols_table_enable_noheadings(tb, o->noheadings);
+	for (size_t i = 0; i < o->n_columns; i++) {
+		const struct colinfo *ci = &infos[o->columns[i]];
+		int flags = ci->flags;
+
+		if (flags & SCOLS_FL_TREE) {
+			if (o->raw || o->pairs || tree)
+				flags &= ~SCOLS_FL_TREE;
+			tree |= flags & SCOLS_FL_TREE;
+		}
+		if (!scols_table_new_column(tb, ci->name, ci->whint, flags)) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t gi = 0; gi < m->n_groups && ret == 0; gi++) {
+		const struct iommu_group *g = &m->groups[gi];
+		struct libscols_line *gl;
+
+		if (sel && !sel[gi])
+			continue;
+		gl = scols_table_new_line(tb, NULL);
+		if (!gl) {
+			ret = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < o->n_columns && ret == 0; i++)
+			ret = set_cell(gl, i, group_cell(g, o->columns[i]));
+		for (size_t di = 0; di < g->n_devs && ret == 0; di++) {
+			struct libscols_line *dl = scols_table_new_line(tb, tree ? gl : NULL);
+
+			if (!dl) {
+				ret = -ENOMEM;
+				break;
+			}
+			for (size_t i = 0; i < o->n_columns && ret == 0; i++)
+				ret = set_cell(dl, i, device_cell(g, g->devs[di], o->columns[i]));
+		}
+	}
+	if (ret == 0)
+		ret = scols_print_table(tb) < 0 ? -EIO : 0;
+out:
+	scols_unref_table(tb);
+	return ret;
+}
+
+/* The text form of show renders the same object that -J prints. */
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void print_field(const char *indent, const char *label, const char *value)
+{
+	printf("%s%-17s %s\n", indent, label, value ? value : "-");
+}
+
+static void print_list_field(const char *indent, const char *label, json_object *arr)
+{
+	size_t n = arr ? json_object_array_length(arr) : 0;
+
+	if (n == 0) {
+		print_field(indent, label, "none");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		print_field(indent, i == 0 ? label : "",
+			    json_object_get_string(json_object_array_get_idx(arr, i)));
+}
+
+static void show_text(json_object *g)
+{
+	json_object *devs, *holders, *regions, *why;
+	size_t n;
+
+	printf("group %s\n", jstr(g, "group"));
+	print_field("  ", "owner:", jstr(g, "owner"));
+	if (json_object_get_boolean(json_object_object_get(g, "noiommu")))
+		print_field("  ", "isolation:", "noiommu: no DMA isolation at all (unsafe)");
+	print_field("  ", "domain type:", jstr(g, "type"));
+	json_object_object_get_ex(g, "holders", &holders);
+	n = json_object_array_length(holders);
+	if (n == 0)
+		print_field("  ", "holders:", "none");
+	for (size_t i = 0; i < n; i++) {
+		json_object *h = json_object_array_get_idx(holders, i);
+		_cleanup_free_ char *s = NULL;
+		const char *vm = jstr(h, "vm"), *dev = jstr(h, "device");
+
+		s = xasprintf("pid %s %s%s%s%s, %s fd %s%s%s", jstr(h, "pid"), jstr(h, "command"),
+			      vm ? " (VM " : "", vm ? vm : "", vm ? ")" : "", jstr(h, "kind"),
+			      jstr(h, "fd"), dev ? " for " : "", dev ? dev : "");
+		print_field("  ", i == 0 ? "holders:" : "", s);
+	}
+	json_object_object_get_ex(g, "reserved_regions", &regions);
+	n = json_object_array_length(regions);
+	if (n == 0)
+		print_field("  ", "reserved regions:", "none");
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(regions, i);
+		_cleanup_free_ char *s = xasprintf("%s-%s %s", jstr(r, "start"), jstr(r, "end"),
+						   jstr(r, "type"));
+
+		print_field("  ", i == 0 ? "reserved regions:" : "", s);
+	}
+	json_object_object_get_ex(g, "why_shared", &why);
+	if (json_object_array_length(why) > 0)
+		print_list_field("  ", "why shared:", why);
+	json_object_object_get_ex(g, "devices", &devs);
+	n = json_object_array_length(devs);
+	{
+		char count[24];
+
+		snprintf(count, sizeof(count), "%zu", n);
+		print_field("  ", "devices:", count);
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(devs, i), *arr;
+		_cleanup_free_ char *cls = NULL, *id = NULL, *drv = NULL;
+		const char *ov = jstr(d, "driver_override");
+
+		printf("  %s\n", jstr(d, "device"));
+		print_field("    ", "description:", jstr(d, "description"));
+		cls = xasprintf("%s [%s]", jstr(d, "class_name") ? jstr(d, "class_name") : "unknown",
+				jstr(d, "class"));
+		print_field("    ", "class:", cls);
+		id = xasprintf("%s:%s, subsystem %s", jstr(d, "vendor_id"), jstr(d, "device_id"),
+			       jstr(d, "subsystem"));
+		print_field("    ", "id:", id);
+		print_field("    ", "header:", jstr(d, "header"));
+		print_field("    ", "upstream:", jstr(d, "parent"));
+		drv = xasprintf("%s (%s)", jstr(d, "driver") ? jstr(d, "driver") : "none",
+				jstr(d, "kind"));
+		print_field("    ", "driver:", drv);
+		print_field("    ", "driver_override:", ov);
+		if (jstr(d, "vfio_dev"))
+			print_field("    ", "vfio-dev:", jstr(d, "vfio_dev"));
+		if (jstr(d, "physfn"))
+			print_field("    ", "SR-IOV PF:", jstr(d, "physfn"));
+		print_field("    ", "NUMA node:", jstr(d, "numa_node"));
+		json_object_object_get_ex(d, "in_use", &arr);
+		print_list_field("    ", "in use:", arr);
+	}
+}
+
+int output_show(const struct model *m, const struct iommu_group *g, const struct output_opts *o)
+{
+	json_object *jg = json_group(m, g, true);
+
+	if (o->json) {
+		json_object *root = json_document(m), *a = json_object_new_array();
+
+		/* The same shape as list -J, so that one jq path reads both. */
+		json_object_array_add(a, jg);
+		json_object_object_add(root, "groups", a);
+		return print_json(root);
+	}
+	show_text(jg);
+	json_object_put(jg);
+	return fflush(stdout) == 0 ? 0 : -EIO;
+}

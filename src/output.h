@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Printing: tables and trees through libsmartcols, JSON through json-c. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "group.h"
+
+struct output_opts {
+	int columns[64];
+	size_t n_columns;
+	bool json;
+	bool raw;
+	bool pairs;
+	bool noheadings;
+};
+
+/* Parses -o: "A,B", or "+A,B" to add to the defaults. Returns -EINVAL naming nothing. */
+int output_parse_columns(struct output_opts *o, const char *spec, const char **bad);
+void output_all_columns(struct output_opts *o);
+void output_default_columns(struct output_opts *o);
+void output_help_columns(FILE *f);
+/* Prints the column names, one a line, for the shell completions. */
+void output_list_columns(FILE *f);
+
+/* Prints groups; with sel non-NULL only the groups whose sel[i] is true. */
+int output_list(const struct model *m, const bool *sel, const struct output_opts *o);
+int output_show(const struct model *m, const struct iommu_group *g, const struct output_opts *o);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Names and config-space capabilities through libpci, pointed at the same root. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sysfs.h"
+
+enum acs_state {
+	ACS_UNKNOWN,	/* config space beyond the header not readable (not root) */
+	ACS_ABSENT,	/* no ACS capability */
+	ACS_OFF,	/* present, but not all of SV, RR, CR, UF enabled */
+	ACS_ON,		/* isolates the functions below or beside it */
+};
+
+struct pci_caps {
+	bool readable;		/* extended config space could be read */
+	bool pcie;		/* has a PCI Express capability */
+	int pcie_type;		/* PCI_EXP_TYPE_* from its flags, -1 without */
+	enum acs_state acs;
+	unsigned acs_ctrl;
+};
+
+int pciinfo_open(const struct sysroot *r);
+void pciinfo_close(void);
+/* "Intel Corporation 82540EM Gigabit Ethernet Controller", or NULL when unknown. */
+const char *pciinfo_device_name(unsigned vendor, unsigned device, char *buf, size_t size);
+const char *pciinfo_vendor_name(unsigned vendor, char *buf, size_t size);
+const char *pciinfo_class_name(unsigned long cls, char *buf, size_t size);
+int pciinfo_caps(const char *addr, struct pci_caps *caps);
+const char *pciinfo_acs_name(enum acs_state s);
+const char *pciinfo_pcie_type_name(int type);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Rooted access to sysfs, /proc, /dev and /run: every path is relative to a root fd. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <dirent.h>
+
+struct sysroot {
+	int fd;		/* the root directory, O_DIRECTORY */
+	char *path;	/* as given on the command line, for libpci and messages */
+	bool live;	/* the root is the running system's "/" */
+};
+
+#define PCI_ADDR_MAX 32
+
+int sysroot_open(struct sysroot *r, const char *path);
+void sysroot_close(struct sysroot *r);
+
+/* Opens REL below the root; symlinks, even absolute ones, cannot leave it. */
+int sysfs_open(const struct sysroot *r, const char *rel, int flags);
+int sysfs_opendir(const struct sysroot *r, const char *rel, DIR **ret);
+int sysfs_opendirat(int dirfd, const char *name, DIR **ret);
+bool sysfs_exists(const struct sysroot *r, const char *rel);
+
+/* Reads a sysfs attribute into buf, without its trailing newline; returns its length. */
+int sysfs_read_attr(int dirfd, const char *name, char *buf, size_t size);
+/* Reads a whole small file below the root, like sysfs_read_attr(). */
+int sysfs_read_file(const struct sysroot *r, const char *rel, char *buf, size_t size);
+int sysfs_read_ulong(int dirfd, const char *name, int base, unsigned long *val);
+int sysfs_read_long(int dirfd, const char *name, long *val);
+/* Reads a symlink; returns its length. */
+int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size);
+/* Reads a symlink and returns its last component in buf. */
+int sysfs_readlink_base(int dirfd, const char *name, char *buf, size_t size);
+/* Writes value to an attribute with one write(2); returns 0 or the kernel's -errno. */
+int sysfs_write_attr(int dirfd, const char *name, const char *value);
+
+const char *path_basename(const char *p);
+
+/* The grammar of names that come from the command line. */
+bool pci_addr_valid(const char *s);
+/* Turns a full or short PCI address into the full, lower-case form. */
+int pci_addr_normalize(const char *in, char *out, size_t size);
+/* Finds the last path component that is a full PCI address; NULL if none. */
+bool pci_addr_from_path(const char *path, char *out, size_t size);
+bool driver_name_valid(const char *s);
+bool ifname_valid(const char *s);
+bool group_number_parse(const char *s, int *ret);

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Small helpers shared by every file: cleanup attributes and string utilities. */
+#pragma once
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(fn) __attribute__((cleanup(fn)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static inline bool startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Returns the old value of *p and leaves NULL in its place. */
+static inline void *steal_ptr(void *p)
+{
+	void **pp = p, *v = *pp;
+	*pp = NULL;
+	return v;
+}
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) _printf_(1, 2);
+
+/* Appends s to a NULL-terminated array of strings owned by the array. */
+void strv_push(char ***v, size_t *n, char *s);
+void strv_free(char **v);
+void strv_sort(char **v, size_t n);
+
+/* Compares PCI addresses and names with embedded numbers in natural order. */
+int natural_cmp(const char *a, const char *b);
+
+const char *errno_name(int err);
+
+extern const char *program_name;
+void warnx_(const char *fmt, ...) _printf_(1, 2);

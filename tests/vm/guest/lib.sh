@@ -1,0 +1,310 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Guest-side helpers of the bench (busybox sh), sourced by /init, the jobs and the scenarios.
+# shellcheck shell=sh disable=SC3043
+
+KERNEL=$(cat /bench/kernel)
+PCI=/sys/bus/pci/devices
+DRV=/sys/bus/pci/drivers
+STATE=/run/bench
+BENCH_NET_ADDR=192.0.2.10/24
+BENCH_NET_ROUTE=198.51.100.0/24
+BENCH_NET_GW=192.0.2.1
+BENCH_MNT=/mnt/nvme
+
+# Modules loaded at boot, in this order (each pulls its dependencies). bonding and bridge
+# are there too but load on demand: bonding makes a bond0 when it loads.
+BENCH_MODULES="e1000e e1000 nvme virtio_pci virtio_net ext4 pci-stub vfio vfio_iommu_type1 vfio-pci"
+
+log() { echo "bench: $*"; }
+# one line on the data channel (the host parses it) and on the console (for the log)
+data() { printf '%s\n' "$*" >&3; }
+result() { data "$*"; echo "$*"; }
+
+# The topology, from the QEMU command line in tests/vm/vm-common.sh: roles by the slot on
+# pcie.0 of the device or of the bridge above it, which is what QEMU fixes (bus numbers
+# behind bridges are the firmware's choice).
+#   00:02.0 pcie-root-port -> e1000e NET_DEV (the guest's configured network interface)
+#   00:03.0 pcie-root-port -> nvme NVME_DEV (ext4, mounted on /mnt/nvme)
+#   00:04.0 pcie-root-port -> virtio-net-pci VIRTIO_DEV
+#   00:05.0 pci-bridge     -> e1000 MULTI_A, MULTI_B (one group with the bridge)
+#   00:06.0, 00:06.1       e1000 MF0, MF1 (multifunction, no ACS: one group)
+#   00:07.0                pci-testdev NODRV_DEV (no driver takes it)
+child_of() {
+	local d
+	for d in /sys/devices/pci0000:00/"$1"/0000:*; do
+		[ -e "$d/vendor" ] && basename "$d"
+	done
+}
+discover_roles() {
+	RP_NET=0000:00:02.0
+	NET_DEV=$(child_of $RP_NET | head -n 1)
+	RP_NVME=0000:00:03.0
+	NVME_DEV=$(child_of $RP_NVME | head -n 1)
+	RP_VIRTIO=0000:00:04.0
+	VIRTIO_DEV=$(child_of $RP_VIRTIO | head -n 1)
+	BRIDGE=0000:00:05.0
+	MULTI_A=$(child_of $BRIDGE | sed -n 1p)
+	MULTI_B=$(child_of $BRIDGE | sed -n 2p)
+	MF0=0000:00:06.0
+	MF1=0000:00:06.1
+	NODRV_DEV=0000:00:07.0
+	export RP_NET NET_DEV RP_NVME NVME_DEV RP_VIRTIO VIRTIO_DEV BRIDGE MULTI_A MULTI_B MF0 MF1 NODRV_DEV
+}
+
+# --- reading sysfs -----------------------------------------------------------------------
+driver_of() {
+	local l
+	l=$(readlink "$PCI/$1/driver" 2>/dev/null) && basename "$l" || echo none
+}
+group_of() { basename "$(readlink "$PCI/$1/iommu_group")"; }
+group_members() { ls "/sys/kernel/iommu_groups/$1/devices" | tr '\n' ' ' | sed 's/ $//'; }
+group_type() { cat "/sys/kernel/iommu_groups/$1/type" 2>/dev/null || echo none; }
+override_of() {
+	local v
+	v=$(cat "$PCI/$1/driver_override" 2>/dev/null)
+	[ "$v" = "(null)" ] && v=
+	echo "$v"
+}
+netif_of() { ls "$PCI/$1/net" 2>/dev/null | head -n 1; }
+
+# one line per device: address, ids, class, driver, group (what lspci -k would tell)
+show_devices() {
+	local d a
+	for d in "$PCI"/*; do
+		a=$(basename "$d")
+		printf '%s %s:%s class=%s driver=%s group=%s type=%s override=%s\n' "$a" \
+			"$(sed 's/0x//' "$d/vendor")" "$(sed 's/0x//' "$d/device")" \
+			"$(sed 's/0x//' "$d/class")" "$(driver_of "$a")" "$(group_of "$a")" \
+			"$(group_type "$(group_of "$a")")" "$(override_of "$a")"
+	done
+}
+
+# --- writing sysfs: each prints the kernel's answer, OK or the errno name ------------------
+wr() { vfio-user write "$1" "$2"; }
+# gwr PATH VALUE: wr for a write that might block (an unbind of a vfio device): gives up
+# waiting after 10 s and answers BLOCKED, leaving the writer behind
+gwr() {
+	local out i=0 pid
+	out=$(mktemp /tmp/gwr.XXXXXX)
+	vfio-user write "$1" "$2" >"$out" 2>&1 &
+	pid=$!
+	while [ ! -s "$out" ] && [ $i -lt 500 ]; do
+		sleep 0.02
+		i=$((i + 1))
+	done
+	if [ -s "$out" ]; then
+		wait "$pid" 2>/dev/null
+		cat "$out"
+	else
+		echo BLOCKED
+	fi
+	rm -f "$out"
+}
+set_override() { wr "$PCI/$1/driver_override" "$2"; }
+clear_override() { wr "$PCI/$1/driver_override" "
+"; }
+unbind() {
+	local d
+	d=$(driver_of "$1")
+	[ "$d" = none ] && { echo OK; return 0; }
+	gwr "$DRV/$d/unbind" "$1"
+}
+bind() { wr "$DRV/$2/bind" "$1"; }
+# bind to vfio-pci the way the tool does: override, unbind, explicit bind
+to_vfio() {
+	local r
+	r=$(set_override "$1" vfio-pci)
+	[ "$r" = OK ] || { echo "override:$r"; return 1; }
+	r=$(unbind "$1")
+	[ "$r" = OK ] || { echo "unbind:$r"; return 1; }
+	[ "$(driver_of "$1")" = vfio-pci ] && { echo OK; return 0; }
+	r=$(bind "$1" vfio-pci)
+	[ "$r" = OK ] || { echo "bind:$r"; return 1; }
+	echo OK
+}
+
+# --- holders --------------------------------------------------------------------------------
+# hold_start GROUP [vfio-user hold options]: run a holder in the background and wait until it
+# holds (or failed). Sets HOLD_PID and HOLD_LINE (its line of step outcomes).
+HOLD_PID=
+HOLD_LINE=
+# a process that runs (an exited child that is not reaped yet is a zombie: not alive)
+alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
+hold_start() {
+	local out i=0
+	out=$(mktemp /tmp/hold.XXXXXX)
+	vfio-user hold "$@" --ready "$out.ready" >"$out" 2>&1 &
+	HOLD_PID=$!
+	# the holder prints its line in one go, then either exits or makes the ready file
+	while [ ! -e "$out.ready" ] && alive "$HOLD_PID" && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ ! -e "$out.ready" ]; then
+		kill "$HOLD_PID" 2>/dev/null
+		wait "$HOLD_PID" 2>/dev/null
+		HOLD_PID=
+	fi
+	HOLD_LINE=$(head -n 1 "$out")
+	rm -f "$out" "$out.ready"
+}
+hold_stop() {
+	[ -n "$HOLD_PID" ] || return 0
+	kill "$HOLD_PID" 2>/dev/null
+	wait "$HOLD_PID" 2>/dev/null
+	HOLD_PID=
+}
+# the value of one step in a holder's line: step set_container "open=OK set_container=EPERM"
+step() {
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# --- results ----------------------------------------------------------------------------
+pass() { result "PASS: $KERNEL/$SCENARIO/$1"; }
+fail() { result "FAIL: $KERNEL/$SCENARIO/$1: $2"; }
+skip() { result "SKIP: $KERNEL/$SCENARIO/$1: $2"; }
+# record KEY VALUE: an observation for docs/kernel-behaviour.md
+record() { data "RECORD: $KERNEL/$SCENARIO/$1 = $2"; }
+# by_kernel 6.1=VALUE 6.12=VALUE: the value for the running kernel
+by_kernel() {
+	local kv
+	for kv in "$@"; do
+		[ "${kv%%=*}" = "$KERNEL" ] && { echo "${kv#*=}"; return 0; }
+	done
+	echo "?"
+}
+# expect TEST EXPECTED ACTUAL: record ACTUAL, pass when it is EXPECTED
+expect() {
+	record "$1" "$3"
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected '$2', got '$3'"
+	fi
+}
+need_dmaownctl() {
+	command -v dmaownctl >/dev/null && return 0
+	skip "$1" "no dmaownctl in the image (set DMAOWNCTL)"
+	return 1
+}
+
+# --- exporting files to the host ---------------------------------------------------------
+# export_file NAME PATH: the host's --export-dir DIR gets DIR/NAME (a file, or a directory
+# with PATH's contents)
+export_file() {
+	data "@@BLOB export $1@@"
+	if [ -d "$2" ]; then
+		tar -C "$2" -cf - . | base64 >&3
+	else
+		tar -C "$(dirname "$2")" -cf - "$(basename "$2")" | base64 >&3
+	fi
+	data "@@BLOB-END@@"
+}
+# run_cmd CMD...: run it, send its stdout and stderr to the host, return its status
+run_cmd() {
+	local rc=0
+	"$@" >/tmp/cmd.out 2>/tmp/cmd.err </dev/null || rc=$?
+	data "@@BLOB stdout -@@"
+	base64 </tmp/cmd.out >&3
+	data "@@BLOB-END@@"
+	data "@@BLOB stderr -@@"
+	base64 </tmp/cmd.err >&3
+	data "@@BLOB-END@@"
+	return $rc
+}
+
+# --- the machine's state -----------------------------------------------------------------
+net_setup() {
+	local ifc
+	ip link set lo up
+	ifc=$(netif_of "$NET_DEV")
+	[ -n "$ifc" ] || return 0
+	ip link set "$ifc" up
+	ip addr show dev "$ifc" | grep -q "inet ${BENCH_NET_ADDR%/*}/" ||
+		ip addr add "$BENCH_NET_ADDR" dev "$ifc"
+	ip route show | grep -q "^$BENCH_NET_ROUTE " ||
+		ip route add "$BENCH_NET_ROUTE" via "$BENCH_NET_GW" dev "$ifc"
+}
+nvme_mount() {
+	local i=0
+	grep -q " $BENCH_MNT " /proc/mounts && return 0
+	# nvme probes asynchronously: the namespace shows up a moment after the module loads
+	while [ ! -b /dev/nvme0n1 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	mkdir -p "$BENCH_MNT"
+	mount -t ext4 /dev/nvme0n1 "$BENCH_MNT"
+}
+record_state() {
+	local d a
+	mkdir -p "$STATE"
+	: >"$STATE/drivers"
+	for d in "$PCI"/*; do
+		a=$(basename "$d")
+		echo "$a $(driver_of "$a")" >>"$STATE/drivers"
+	done
+	: >"$STATE/types"
+	for d in /sys/kernel/iommu_groups/*; do
+		echo "$(basename "$d") $(cat "$d/type")" >>"$STATE/types"
+	done
+}
+bench_setup() {
+	local m
+	for m in $BENCH_MODULES; do
+		modprobe "$m" || log "modprobe $m failed"
+	done
+	discover_roles
+	record_state
+	net_setup || log "network setup failed"
+	nvme_mount || log "mounting the NVMe disk failed"
+}
+# Put every device back on the driver it had at boot, clear overrides, restore group types,
+# the network and the mount. Holders are killed first: vfio-pci must never be unbound while a
+# device fd is held (the write would block for good).
+reset_state() {
+	local a orig cur g t r pids
+	pids=$(pidof vfio-user)
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086
+		kill $pids 2>/dev/null
+		for a in $pids; do
+			r=0
+			while alive "$a" && [ $r -lt 100 ]; do
+				sleep 0.05
+				r=$((r + 1))
+			done
+			alive "$a" && log "reset_state: vfio-user $a does not go away"
+		done
+	fi
+	while read -r a orig; do
+		[ -n "$(override_of "$a")" ] && clear_override "$a" >/dev/null
+		cur=$(driver_of "$a")
+		[ "$cur" = "$orig" ] && continue
+		[ "$cur" = none ] || r=$(gwr "$DRV/$cur/unbind" "$a")
+		[ "$orig" = none ] || r=$(bind "$a" "$orig")
+		[ "$(driver_of "$a")" = "$orig" ] || log "reset_state: $a is on $(driver_of "$a") not $orig ($r)"
+	done <"$STATE/drivers"
+	while read -r g t; do
+		[ "$(group_type "$g")" = "$t" ] && continue
+		r=$(wr "/sys/kernel/iommu_groups/$g/type" "$t")
+		[ "$r" = OK ] || log "reset_state: group $g type $(group_type "$g") not $t ($r)"
+	done <"$STATE/types"
+	net_setup || log "reset_state: network setup failed"
+	nvme_mount || log "reset_state: mounting the NVMe disk failed"
+}
+
+# run_scenarios NAME...: each in its own shell, after a reset; a scenario that dies
+# unexpectedly is a failure
+SCENARIO_TIMEOUT=120
+run_scenarios() {
+	local s rc
+	for s in "$@"; do
+		reset_state
+		log "scenario $s"
+		timeout "$SCENARIO_TIMEOUT" sh -c '. /bench/lib.sh; SCENARIO=$1; . "/bench/scenarios/$1.sh"' sh "$s"
+		rc=$?
+		[ $rc -eq 0 ] || result "FAIL: $KERNEL/$s/scenario: exited with status $rc"
+	done
+	reset_state
+}
