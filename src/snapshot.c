@@ -29,17 +29,15 @@ static int mkdir_p_at(int dirfd, const char *rel)
 {
 	_cleanup_free_ char *p = xstrdup(rel);
 
-	for (char *s = p; s; s = strchr(s + 1, '/')) {
-		if (s != p)
+	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (s)
 			*s = '\0';
-		if (*p && mkdirat(dirfd, p, 0755) < 0 && errno != EEXIST)
+		if (mkdirat(dirfd, p, 0755) < 0 && errno != EEXIST)
 			return -errno;
-		if (s != p)
-			*s = '/';
+		if (!s)
+			return 0;
+		*s = '/';
 	}
-	if (mkdirat(dirfd, p, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 static int parent_dirs(int dirfd, const char *rel)

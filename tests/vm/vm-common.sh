@@ -24,7 +24,21 @@ vm_cleanup() {
 	fi
 }
 
-vm_have_qemu() { command -v "$vm_qemu" >/dev/null 2>&1; }
+# vm_missing: what this host lacks to run the bench (empty when nothing)
+vm_missing() {
+	local t miss=()
+	command -v "$vm_qemu" >/dev/null 2>&1 || miss+=("$vm_qemu")
+	for t in busybox cpio gzip mkfs.ext4 depmod "${CC:-cc}"; do
+		command -v "$t" >/dev/null 2>&1 || miss+=("$t")
+	done
+	# the kernels are fetched once; after that apt is not needed
+	if ! [ -f "$vm_cache/kernel-6.1/release" ] || ! [ -f "$vm_cache/kernel-6.12/release" ]; then
+		for t in apt-get dpkg-deb; do
+			command -v "$t" >/dev/null 2>&1 || miss+=("$t")
+		done
+	fi
+	printf '%s\n' "${miss[*]}"
+}
 
 # vfio-user is tiny: compile it for every run into the work directory.
 vm_build_helper() {
@@ -109,44 +123,56 @@ vm_boot() {
 	return $rc
 }
 
-# vm_blobs SERIES: split the data channel's blobs into $vm_work/blob-SERIES/N.{kind,name,data}
+# vm_blobs SERIES: split the data channel's blobs into $vm_work/blob-SERIES/N.{kind,name,form,data}
 vm_blobs() {
-	local series=$1 dir=$vm_work/blob-$series f n
+	local series=$1 dir=$vm_work/blob-$series f
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	tr -d '\r' <"$vm_work/data-$series.log" | awk -v dir="$dir" '
 		/^@@BLOB-END@@$/ { if (f) close(f); f = ""; next }
-		/^@@BLOB / { n++; sub(/@@$/, ""); print $2 > (dir "/" n ".kind"); close(dir "/" n ".kind")
+		/^@@BLOB / {
+			n++; sub(/@@$/, "")
+			print $2 > (dir "/" n ".kind"); close(dir "/" n ".kind")
 			print $3 > (dir "/" n ".name"); close(dir "/" n ".name")
-			f = dir "/" n ".b64"; printf "" > f; next }
+			print $4 > (dir "/" n ".form"); close(dir "/" n ".form")
+			f = dir "/" n ".b64"; printf "" > f; next
+		}
 		f { print > f }'
 	for f in "$dir"/*.b64; do
 		[ -e "$f" ] || continue
-		n=${f%.b64}
-		base64 -d <"$f" >"$n.data" || echo "${0##*/}: a corrupt blob in the data channel" >&2
+		base64 -d <"$f" >"${f%.b64}.data" || echo "${0##*/}: a corrupt blob in the data channel" >&2
 	done
+}
+
+# vm_blob SERIES KIND: the data of the first blob of that kind (stdout, stderr)
+vm_blob() {
+	local k
+	for k in "$vm_work/blob-$1"/*.kind; do
+		[ -e "$k" ] && [ "$(cat "$k")" = "$2" ] && { cat "${k%.kind}.data"; return 0; }
+	done
+	return 0
 }
 
 # vm_export SERIES DIR: write the exported files (export_file NAME PATH) into DIR/NAME
 vm_export() {
-	local series=$1 dest=$2 k name
+	local series=$1 dest=$2 k b name tmp
 	for k in "$vm_work/blob-$series"/*.kind; do
-		[ -e "$k" ] || continue
-		[ "$(cat "$k")" = export ] || continue
-		name=$(cat "${k%.kind}.name")
+		[ -e "$k" ] && [ "$(cat "$k")" = export ] || continue
+		b=${k%.kind}
+		name=$(cat "$b.name")
 		case $name in */* | .* | '') echo "${0##*/}: bad export name '$name'" >&2; continue ;; esac
-		rm -rf "${dest:?}/$name" "$dest/.$name.tmp"
-		mkdir -p "$dest/.$name.tmp"
-		tar -C "$dest/.$name.tmp" -xf "${k%.kind}.data"
-		# a single file comes out as itself, a directory as its contents
-		if [ "$(find "$dest/.$name.tmp" -mindepth 1 -maxdepth 1 | wc -l)" = 1 ] &&
-			[ -f "$(find "$dest/.$name.tmp" -mindepth 1 -maxdepth 1)" ] &&
-			[ ! -d "$(find "$dest/.$name.tmp" -mindepth 1 -maxdepth 1)" ]; then
-			mv "$(find "$dest/.$name.tmp" -mindepth 1 -maxdepth 1)" "$dest/$name"
-			rmdir "$dest/.$name.tmp"
+		mkdir -p "$dest"
+		tmp=$(mktemp -d "$dest/.export.XXXXXX")
+		chmod 755 "$tmp"
+		tar -C "$tmp" -xf "$b.data"
+		rm -rf "${dest:?}/$name"
+		if [ "$(cat "$b.form")" = file ]; then
+			mv "$tmp"/* "$dest/$name"
+			rmdir "$tmp"
 		else
-			mv "$dest/.$name.tmp" "$dest/$name"
+			mv "$tmp" "$dest/$name"
 		fi
+		echo "${0##*/}: exported $dest/$name" >&2
 	done
 }
 

@@ -189,13 +189,14 @@ need_dmaownctl() {
 }
 
 # --- exporting files to the host ---------------------------------------------------------
-# export_file NAME PATH: the host's --export-dir DIR gets DIR/NAME (a file, or a directory
-# with PATH's contents)
+# export_file NAME PATH: the host's --export-dir DIR gets DIR/NAME: PATH itself when it is a
+# file, PATH's contents when it is a directory
 export_file() {
-	data "@@BLOB export $1@@"
 	if [ -d "$2" ]; then
+		data "@@BLOB export $1 dir@@"
 		tar -C "$2" -cf - . | base64 >&3
 	else
+		data "@@BLOB export $1 file@@"
 		tar -C "$(dirname "$2")" -cf - "$(basename "$2")" | base64 >&3
 	fi
 	data "@@BLOB-END@@"

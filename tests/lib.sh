@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the tier-1 test scripts: result lines and helpers. Each test prints exactly one
+# line, "PASS: name", "FAIL: name: reason" or "SKIP: name: reason"; run-tests counts them.
+#
+# Environment, set by run-tests:
+#   DMAOWNCTL   the binary under test
+#   SRCDIR      the source tree (fixtures, expected files)
+#   WORKDIR     a scratch directory of this run
+
+: "${DMAOWNCTL:?DMAOWNCTL must name the binary under test}"
+: "${SRCDIR:?}"
+: "${WORKDIR:?}"
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: ${2:-failed}"; }
+skip() { echo "SKIP: $1: ${2:-skipped}"; }
+
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$WORKDIR/check.out" 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "$(head -c 300 "$WORKDIR/check.out" | tr '\n' ' ')"
+	fi
+}
+
+# run_dmaownctl OUT ERR ARGS...: runs the binary, leaves its exit status in $rc.
+run_dmaownctl() {
+	local out=$1 err=$2
+	shift 2
+	rc=0
+	"$DMAOWNCTL" "$@" >"$out" 2>"$err" || rc=$?
+}
+
+# Extracts a fixture tarball (tests/fixtures/NAME.tar.xz) and prints the sysroot's path.
+fixture_root() {
+	local name=$1 dir="$WORKDIR/fixtures/$1"
+	if [ ! -d "$dir" ]; then
+		mkdir -p "$dir"
+		tar -xJf "$SRCDIR/tests/fixtures/$name.tar.xz" -C "$dir"
+	fi
+	echo "$dir"
+}
