@@ -8,6 +8,7 @@
 
 #include "dmaownctl.h"
 #include "group.h"
+#include "ops.h"
 #include "output.h"
 #include "pciinfo.h"
 #include "snapshot.h"
@@ -166,11 +167,88 @@ static int cmd_snapshot(struct ctl *c)
 	return EXIT_DONE;
 }
 
+static int report(struct ctl *c, int code, struct ops_result *res)
+{
+	if (c->dry_run || code == EXIT_DONE)
+		for (size_t i = 0; i < res->n_plan && c->dry_run; i++)
+			printf("%s\n", res->plan[i]);
+	if (res->message) {
+		if (code == EXIT_DONE)
+			printf("%s\n", res->message);
+		else
+			fprintf(stderr, "%s: %s\n", program_name, res->message);
+	}
+	ops_result_free(res);
+	return code;
+}
+
+static int run_op(struct ctl *c, enum ops_kind kind, const char *driver)
+{
+	struct ops_request req = {
+		.kind = kind,
+		.arg = c->argv[0],
+		.driver = driver,
+		.owner = c->owner,
+		.force = c->force,
+		.allow_noiommu = c->allow_noiommu,
+		.dry_run = c->dry_run,
+		.timeout = c->timeout,
+	};
+	struct ops_result res;
+
+	return report(c, ops_run(&c->root, &req, &res), &res);
+}
+
+static int cmd_claim(struct ctl *c)
+{
+	return run_op(c, OPS_CLAIM_GROUP, c->driver);
+}
+
+static int cmd_release(struct ctl *c)
+{
+	return run_op(c, OPS_RELEASE, NULL);
+}
+
+static int cmd_unbind(struct ctl *c)
+{
+	return run_op(c, OPS_UNBIND, NULL);
+}
+
+static int cmd_bind(struct ctl *c)
+{
+	return run_op(c, OPS_BIND, c->argv[1]);
+}
+
+static int cmd_override(struct ctl *c)
+{
+	if (c->clear == (c->argc == 2))
+		return usage_error("'override' takes DEVICE DRIVER or DEVICE --clear");
+	return run_op(c, OPS_OVERRIDE, c->clear ? NULL : c->argv[1]);
+}
+
+static int cmd_recover(struct ctl *c)
+{
+	struct ops_result res;
+
+	return report(c, ops_recover(&c->root, c->finish, c->timeout, &res), &res);
+}
+
 static const struct command commands[] = {
 	{ "list", cmd_list, 0, -1, OPT_OUTPUT, "[GROUP|DEVICE...]",
 	  "groups as a tree of their devices, with the owner of each group" },
 	{ "show", cmd_show, 1, 1, OPT_OUTPUT, "GROUP|DEVICE",
 	  "one group in full: members, owner, holders, use, why it is this large" },
+	{ "claim-group", cmd_claim, 1, 1, OPT_MUTATE | OPT_DRIVER | OPT_OWNER | OPT_NOIOMMU,
+	  "GROUP|DEVICE", "move the whole group to vfio-pci (--driver NAME|auto) for user space" },
+	{ "release", cmd_release, 1, 1, OPT_MUTATE, "GROUP|DEVICE",
+	  "give the whole group back to the drivers it had before" },
+	{ "unbind", cmd_unbind, 1, 1, OPT_MUTATE, "DEVICE", "safe unbind of one device" },
+	{ "bind", cmd_bind, 2, 2, OPT_MUTATE, "DEVICE DRIVER",
+	  "bind one device, refused where the kernel would refuse" },
+	{ "override", cmd_override, 1, 2, OPT_MUTATE | OPT_CLEAR, "DEVICE DRIVER|--clear",
+	  "set or clear driver_override" },
+	{ "recover", cmd_recover, 0, 0, OPT_FINISH | OPT_MUTATE, "",
+	  "roll back (or --finish) an operation that was interrupted" },
 	{ "snapshot", cmd_snapshot, 1, 1, 0, "DIR",
 	  "copy the PCI and IOMMU part of sysfs and the VFIO holders into DIR" },
 };
@@ -201,6 +279,14 @@ static void usage(void)
 	puts(" -n, --noheadings       no column headings");
 	puts(" -o, --output LIST      columns to print (+LIST adds to the default)");
 	puts("     --output-all       print every column");
+	puts("     --dry-run          print the plan, each sysfs write in order, and stop");
+	puts("     --force            skip the host-safety checks (never a predicted rejection)");
+	puts("     --driver NAME|auto the VFIO driver for claim-group (default vfio-pci)");
+	puts("     --owner USER[:GROUP]  give /dev/vfio/N to them, mode 0660");
+	puts("     --timeout SEC      wait for each uevent and for the lock (default 10)");
+	puts("     --allow-noiommu    claim a noiommu group (no isolation: unsafe)");
+	puts("     --clear            with override: clear driver_override");
+	puts("     --finish           with recover: finish the plan instead of rolling back");
 	puts(" -h, --help             this help");
 	puts(" -V, --version          the version");
 	puts("\nOwners: kernel, user, vfio, none, mixed; noiommu groups are flagged unsafe.");

@@ -38,3 +38,6 @@ struct ops_result {
  */
 int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res);
 void ops_result_free(struct ops_result *res);
+
+/* Finishes (finish) or rolls back the operation that the journal records. */
+int ops_recover(const struct sysroot *r, bool finish, double timeout, struct ops_result *res);

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Is a device in use by the host: network links, mounts, swap, dm/md, displays. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <libmount.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+
+#include "inuse.h"
+#include "util.h"
+
+struct nl_state {
+	struct nl_sock *sock;
+	struct nl_cache *links, *addrs, *routes;
+};
+
+static void nl_state_free(struct nl_state *s)
+{
+	if (s->routes)
+		nl_cache_free(s->routes);
+	if (s->addrs)
+		nl_cache_free(s->addrs);
+	if (s->links)
+		nl_cache_free(s->links);
+	if (s->sock)
+		nl_socket_free(s->sock);
+}
+
+static int nl_state_load(struct nl_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->sock = nl_socket_alloc();
+	if (!s->sock)
+		return -ENOMEM;
+	if (nl_connect(s->sock, NETLINK_ROUTE) < 0 ||
+	    rtnl_link_alloc_cache(s->sock, AF_UNSPEC, &s->links) < 0 ||
+	    rtnl_addr_alloc_cache(s->sock, &s->addrs) < 0 ||
+	    rtnl_route_alloc_cache(s->sock, AF_UNSPEC, 0, &s->routes) < 0)
+		return -EIO;
+	return 0;
+}
+
+struct addr_match {
+	int ifindex;
+	char *found;
+};
+
+static void addr_cb(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct addr_match *m = arg;
+	char buf[128];
+
+	/* Link-local addresses come with every link that is up: they carry no service. */
+	if (m->found || rtnl_addr_get_ifindex(a) != m->ifindex ||
+	    rtnl_addr_get_scope(a) >= RT_SCOPE_LINK)
+		return;
+	nl_addr2str(rtnl_addr_get_local(a), buf, sizeof(buf));
+	m->found = xstrdup(buf);
+}
+
+static void route_cb(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *rt = (struct rtnl_route *)obj;
+	struct addr_match *m = arg;
+	char buf[128];
+
+	if (m->found || rtnl_route_get_table(rt) != RT_TABLE_MAIN ||
+	    rtnl_route_get_scope(rt) >= RT_SCOPE_LINK)
+		return;
+	for (int i = 0; i < rtnl_route_get_nnexthops(rt); i++) {
+		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, i);
+
+		if (rtnl_route_nh_get_ifindex(nh) == m->ifindex) {
+			nl_addr2str(rtnl_route_get_dst(rt), buf, sizeof(buf));
+			m->found = xstrdup(buf);
+			return;
+		}
+	}
+}
+
+static char *net_reason(struct nl_state *s, const char *addr, const char *ifname)
+{
+	struct rtnl_link *link = rtnl_link_get_by_name(s->links, ifname);
+	struct addr_match m = { 0 };
+	char *reason = NULL;
+	int master;
+
+	if (!link)
+		return NULL;
+	m.ifindex = rtnl_link_get_ifindex(link);
+	master = rtnl_link_get_master(link);
+	if (master > 0) {
+		char name[IFNAMSIZ] = "?";
+
+		rtnl_link_i2name(s->links, master, name, sizeof(name));
+		reason = xasprintf("%s: network interface %s is a port of %s", addr, ifname, name);
+	} else if (rtnl_link_get_flags(link) & IFF_UP) {
+		nl_cache_foreach(s->addrs, addr_cb, &m);
+		if (m.found) {
+			reason = xasprintf("%s: network interface %s is up with address %s", addr,
+					   ifname, m.found);
+		} else {
+			nl_cache_foreach(s->routes, route_cb, &m);
+			if (m.found)
+				reason = xasprintf("%s: network interface %s is up with a route to %s",
+						   addr, ifname, m.found);
+		}
+	}
+	free(m.found);
+	rtnl_link_put(link);
+	return reason;
+}
+
+/* The dev_t of a disk and of each of its partitions, from sysfs. */
+static size_t block_devnums(const struct sysroot *r, const char *disk, dev_t *out, size_t max,
+			    char names[][64])
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	size_t n = 0;
+
+	if (sysfs_opendir(r, "sys/class/block", &d) < 0)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		char rel[PATH_MAX], link[PATH_MAX], buf[32];
+		unsigned maj, min;
+		bool mine;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(rel, sizeof(rel), "sys/class/block/%s", de->d_name);
+		if (sysfs_readlink(r->fd, rel, link, sizeof(link)) < 0)
+			continue;
+		mine = streq(de->d_name, disk);
+		if (!mine) {
+			_cleanup_free_ char *needle = xasprintf("/%s/%s", disk, de->d_name);
+
+			mine = strstr(link, needle) != NULL;
+		}
+		if (!mine)
+			continue;
+		snprintf(rel, sizeof(rel), "sys/class/block/%s/dev", de->d_name);
+		if (sysfs_read_file(r, rel, buf, sizeof(buf)) < 0 ||
+		    sscanf(buf, "%u:%u", &maj, &min) != 2)
+			continue;
+		if (strlen(de->d_name) >= 64)
+			continue;
+		memcpy(names[n], de->d_name, strlen(de->d_name) + 1);
+		out[n++] = makedev(maj, min);
+	}
+	return n;
+}
+
+static bool dir_has_entries(const struct sysroot *r, const char *rel)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (sysfs_opendir(r, rel, &d) < 0)
+		return false;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			return true;
+	return false;
+}
+
+static char *block_reason(const struct sysroot *r, const char *addr, const char *disk)
+{
+	dev_t devs[64];
+	char names[64][64];
+	size_t n = block_devnums(r, disk, devs, ARRAY_SIZE(devs), names);
+	char *reason = NULL;
+
+	for (size_t i = 0; i < n && !reason; i++) {
+		_cleanup_free_ char *rel = xasprintf("sys/class/block/%s/holders", names[i]);
+
+		if (dir_has_entries(r, rel))
+			reason = xasprintf("%s: block device %s is held by device-mapper or md",
+					   addr, names[i]);
+	}
+	if (reason || !r->live)
+		return reason;
+
+	{
+		struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+		struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+		struct libmnt_fs *fs;
+
+		while (tb && it && !reason && mnt_table_next_fs(tb, it, &fs) == 0) {
+			dev_t dv = mnt_fs_get_devno(fs);
+
+			for (size_t i = 0; i < n && !reason; i++)
+				if (dv == devs[i])
+					reason = xasprintf("%s: block device %s is mounted on %s", addr,
+							   names[i], mnt_fs_get_target(fs));
+		}
+		mnt_free_iter(it);
+		mnt_unref_table(tb);
+	}
+	if (reason)
+		return reason;
+	{
+		struct libmnt_table *tb = mnt_new_table();
+		struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+		struct libmnt_fs *fs;
+
+		if (tb && mnt_table_parse_swaps(tb, NULL) == 0) {
+			while (it && !reason && mnt_table_next_fs(tb, it, &fs) == 0) {
+				struct stat st;
+				const char *src = mnt_fs_get_source(fs);
+
+				if (!src || stat(src, &st) < 0 || !S_ISBLK(st.st_mode))
+					continue;
+				for (size_t i = 0; i < n && !reason; i++)
+					if (st.st_rdev == devs[i])
+						reason = xasprintf("%s: block device %s is in use as swap",
+								   addr, names[i]);
+			}
+		}
+		mnt_free_iter(it);
+		mnt_unref_table(tb);
+	}
+	return reason;
+}
+
+/* A display device with users: some process has its /dev/dri node open. */
+static char *drm_reason(const struct sysroot *r, const char *addr, const char *card)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ char *node = xasprintf("/dev/dri/%s", card);
+	struct dirent *de;
+
+	if (sysfs_opendir(r, "proc", &d) < 0)
+		return NULL;
+	while ((de = readdir(d))) {
+		_cleanup_closedir_ DIR *fds = NULL;
+		char rel[300];
+		struct dirent *fe;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(rel, sizeof(rel), "proc/%s/fd", de->d_name);
+		if (sysfs_opendir(r, rel, &fds) < 0)
+			continue;
+		while ((fe = readdir(fds))) {
+			char link[PATH_MAX];
+
+			if (fe->d_name[0] == '.' ||
+			    sysfs_readlink(dirfd(fds), fe->d_name, link, sizeof(link)) < 0)
+				continue;
+			if (streq(link, node))
+				return xasprintf("%s: display device %s is open by pid %s", addr,
+						 card, de->d_name);
+		}
+	}
+	return NULL;
+}
+
+char *inuse_reason(const struct sysroot *r, const struct pci_device *d)
+{
+	char *reason = NULL;
+
+	if (d->boot_vga == 1)
+		return xasprintf("%s: it is the boot display device (boot_vga)", d->addr);
+	if (d->n_net && r->live) {
+		struct nl_state s;
+
+		if (nl_state_load(&s) == 0)
+			for (size_t i = 0; i < d->n_net && !reason; i++)
+				reason = net_reason(&s, d->addr, d->net[i]);
+		nl_state_free(&s);
+	}
+	for (size_t i = 0; i < d->n_block && !reason; i++)
+		reason = block_reason(r, d->addr, d->block[i]);
+	for (size_t i = 0; i < d->n_drm && !reason; i++)
+		if (startswith(d->drm[i], "card") || startswith(d->drm[i], "render"))
+			reason = drm_reason(r, d->addr, d->drm[i]);
+	return reason;
+}

@@ -1,0 +1,1259 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Operations that move devices and groups between drivers: plan, journal, execute, verify. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include <libkmod.h>
+#include <libudev.h>
+
+#include "dmaownctl.h"
+#include "group.h"
+#include "inuse.h"
+#include "ops.h"
+#include "util.h"
+
+#define RUN_DIR "run/dmaownctl"
+#define JOURNAL RUN_DIR "/journal"
+#define LOCK RUN_DIR "/lock"
+#define CLAIMED_DIR RUN_DIR "/claimed"
+
+/* The driver the kernel picks by itself, through drivers_probe. */
+#define KERNEL_CHOICE "*"
+
+enum step_kind {
+	STEP_LOAD_MODULE,
+	STEP_SET_OVERRIDE,
+	STEP_UNBIND,
+	STEP_BIND,
+	STEP_PROBE,
+	STEP_CHOWN,
+};
+
+struct step {
+	enum step_kind kind;
+	char addr[PCI_ADDR_MAX];
+	char *driver;		/* module, override value ("" clears), or driver to (un)bind */
+};
+
+/* Where each device starts and where the plan takes it. */
+struct devstate {
+	char addr[PCI_ADDR_MAX];
+	char *driver, *override;	/* before */
+	char *want_driver, *want_override;	/* after; KERNEL_CHOICE: the kernel's pick */
+};
+
+struct plan {
+	struct step *steps;
+	size_t n_steps;
+	struct devstate *devs;
+	size_t n_devs;
+	int group;
+	uid_t uid;
+	gid_t gid;
+	bool chown;
+};
+
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n_steps; i++)
+		free(p->steps[i].driver);
+	free(p->steps);
+	for (size_t i = 0; i < p->n_devs; i++) {
+		free(p->devs[i].driver);
+		free(p->devs[i].override);
+		free(p->devs[i].want_driver);
+		free(p->devs[i].want_override);
+	}
+	free(p->devs);
+	memset(p, 0, sizeof(*p));
+}
+
+static void plan_add(struct plan *p, enum step_kind kind, const char *addr, const char *driver)
+{
+	struct step *s;
+
+	p->steps = xrealloc(p->steps, (p->n_steps + 1) * sizeof(*p->steps));
+	s = &p->steps[p->n_steps++];
+	s->kind = kind;
+	snprintf(s->addr, sizeof(s->addr), "%s", addr ? addr : "");
+	s->driver = xstrdup(driver ? driver : "");
+}
+
+static struct devstate *plan_dev(struct plan *p, const struct pci_device *d,
+				 const char *want_driver, const char *want_override)
+{
+	struct devstate *s;
+
+	p->devs = xrealloc(p->devs, (p->n_devs + 1) * sizeof(*p->devs));
+	s = &p->devs[p->n_devs++];
+	snprintf(s->addr, sizeof(s->addr), "%s", d->addr);
+	s->driver = xstrdup(d->driver);
+	s->override = xstrdup(d->override);
+	s->want_driver = xstrdup(want_driver);
+	s->want_override = xstrdup(want_override);
+	return s;
+}
+
+/*
+ * The writes that take one device from (driver, override) to what it should have. The
+ * override is set before the unbind so that nothing re-grabs the device in between, and
+ * cleared before binding a driver that it does not name (the bind would fail ENODEV).
+ */
+static void plan_converge(struct plan *p, const char *addr, const char *cur_drv,
+			  const char *cur_ov, const char *want_drv, const char *want_ov)
+{
+	const char *ov_for_bind;
+
+	if (!want_drv) {
+		if (!streq_ptr(cur_ov, want_ov))
+			plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
+		if (cur_drv)
+			plan_add(p, STEP_UNBIND, addr, cur_drv);
+		return;
+	}
+	if (streq_ptr(cur_drv, want_drv)) {
+		if (!streq_ptr(cur_ov, want_ov))
+			plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
+		return;
+	}
+	ov_for_bind = want_ov && streq(want_ov, want_drv) ? want_ov : NULL;
+	if (!streq_ptr(cur_ov, ov_for_bind))
+		plan_add(p, STEP_SET_OVERRIDE, addr, ov_for_bind);
+	if (cur_drv)
+		plan_add(p, STEP_UNBIND, addr, cur_drv);
+	if (streq(want_drv, KERNEL_CHOICE))
+		plan_add(p, STEP_PROBE, addr, NULL);
+	else
+		plan_add(p, STEP_BIND, addr, want_drv);
+	if (!streq_ptr(want_ov, ov_for_bind))
+		plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
+}
+
+static char *step_text(const struct plan *p, const struct step *s)
+{
+	switch (s->kind) {
+	case STEP_LOAD_MODULE:
+		return xasprintf("modprobe %s", s->driver);
+	case STEP_SET_OVERRIDE:
+		if (!s->driver[0])
+			return xasprintf("echo > /sys/bus/pci/devices/%s/driver_override", s->addr);
+		return xasprintf("echo %s > /sys/bus/pci/devices/%s/driver_override", s->driver,
+				 s->addr);
+	case STEP_UNBIND:
+		return xasprintf("echo %s > /sys/bus/pci/drivers/%s/unbind", s->addr, s->driver);
+	case STEP_BIND:
+		return xasprintf("echo %s > /sys/bus/pci/drivers/%s/bind", s->addr, s->driver);
+	case STEP_PROBE:
+		return xasprintf("echo %s > /sys/bus/pci/drivers_probe", s->addr);
+	case STEP_CHOWN:
+		return xasprintf("chown %u:%u /dev/vfio/%d && chmod 0660 /dev/vfio/%d",
+				 (unsigned)p->uid, (unsigned)p->gid, p->group, p->group);
+	}
+	return xstrdup("?");
+}
+
+/* --- the kernel's version: before 5.19 a wrong bind in a used group crashed it --- */
+
+static bool kernel_before(const char *release, int major, int minor)
+{
+	int a = 0, b = 0;
+
+	if (!release || sscanf(release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a < major || (a == major && b < minor);
+}
+
+/* --- modules, through libkmod --- */
+
+static struct kmod_ctx *kmod_open(const struct sysroot *r)
+{
+	struct kmod_ctx *ctx;
+	struct utsname u;
+	_cleanup_free_ char *dir = NULL;
+
+	if (r->live) {
+		ctx = kmod_new(NULL, NULL);
+	} else {
+		/* A snapshot has no modules: look them up in the running system's. */
+		uname(&u);
+		dir = xasprintf("/lib/modules/%s", u.release);
+		ctx = kmod_new(dir, NULL);
+	}
+	if (ctx)
+		kmod_load_resources(ctx);
+	return ctx;
+}
+
+static bool driver_loaded(const struct sysroot *r, const char *driver)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s", driver);
+
+	return sysfs_exists(r, rel);
+}
+
+/* The module behind a driver name: vfio-pci is vfio_pci, the others match. */
+static int module_lookup(struct kmod_ctx *ctx, const char *name, struct kmod_list **list)
+{
+	*list = NULL;
+	if (!ctx)
+		return -ENOENT;
+	if (kmod_module_new_from_lookup(ctx, name, list) < 0 || !*list)
+		return -ENOENT;
+	return 0;
+}
+
+static int module_load(struct kmod_ctx *ctx, const char *name)
+{
+	struct kmod_list *list = NULL, *l;
+	int ret = -ENOENT;
+
+	if (module_lookup(ctx, name, &list) < 0)
+		return -ENOENT;
+	kmod_list_foreach(l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+
+		ret = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY,
+						      NULL, NULL, NULL, NULL);
+		kmod_module_unref(mod);
+		if (ret >= 0)
+			break;
+	}
+	kmod_module_unref_list(list);
+	return ret < 0 ? ret : 0;
+}
+
+/* --driver auto: a VFIO variant driver whose vfio_pci: alias matches, else vfio-pci. */
+static char *auto_driver(struct kmod_ctx *ctx, const struct pci_device *d)
+{
+	char alias[160];
+	struct kmod_list *list = NULL, *l;
+	char *found = NULL;
+
+	snprintf(alias, sizeof(alias),
+		 "vfio_pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", d->vendor, d->device,
+		 d->subvendor, d->subdevice, (unsigned)(d->class >> 16) & 0xff,
+		 (unsigned)(d->class >> 8) & 0xff, (unsigned)d->class & 0xff);
+	if (module_lookup(ctx, alias, &list) == 0) {
+		kmod_list_foreach(l, list) {
+			struct kmod_module *mod = kmod_module_get_module(l);
+			const char *name = kmod_module_get_name(mod);
+
+			if (!found && !streq(name, "vfio_pci"))
+				found = xstrdup(name);
+			kmod_module_unref(mod);
+		}
+		kmod_module_unref_list(list);
+	}
+	return found ? found : xstrdup("vfio-pci");
+}
+
+/* --- the run directory: lock, journal and what each claimed device had --- */
+
+static volatile sig_atomic_t alarm_fired;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_fired = 1;
+}
+
+static int lock_take(const struct sysroot *r, double timeout, pid_t *holder)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval it = { 0 };
+	char pid[32];
+	int fd, ret;
+
+	if (mkdirat(r->fd, "run", 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdirat(r->fd, RUN_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(r->fd, LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		/* Wait in the kernel, woken by a timer rather than by polling. */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, &old);
+		it.it_value.tv_sec = (time_t)timeout;
+		it.it_value.tv_usec = (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6);
+		alarm_fired = 0;
+		setitimer(ITIMER_REAL, &it, NULL);
+		ret = fcntl(fd, F_SETLKW, &fl);
+		memset(&it, 0, sizeof(it));
+		setitimer(ITIMER_REAL, &it, NULL);
+		sigaction(SIGALRM, &old, NULL);
+		if (ret < 0) {
+			int e = errno;
+			struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+			*holder = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? q.l_pid : 0;
+			close(fd);
+			return e == EINTR ? -ETIMEDOUT : -e;
+		}
+	}
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0)
+		warnx_("cannot write the lock file: %s", strerror(errno));
+	return fd;
+}
+
+static int write_synced(const struct sysroot *r, const char *rel, const char *text)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.new", rel);
+	_cleanup_close_ int dfd = -1;
+	int fd;
+	size_t len = strlen(text);
+
+	fd = openat(r->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		unlinkat(r->fd, tmp, 0);
+		return -e;
+	}
+	close(fd);
+	if (renameat(r->fd, tmp, r->fd, rel) < 0)
+		return -errno;
+	dfd = sysfs_open(r, RUN_DIR, O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0)
+		fsync(dfd);
+	return 0;
+}
+
+/* "dev ADDR driver override want_driver want_override", "-" for none. */
+static char *journal_text(const struct plan *p, const char *op)
+{
+	size_t cap = 256, len = 0;
+	char *s = xmalloc(cap);
+
+#define APPEND(...)                                                                        \
+	do {                                                                               \
+		int n_;                                                                    \
+		while ((n_ = snprintf(s + len, cap - len, __VA_ARGS__)) >= (int)(cap - len)) \
+			s = xrealloc(s, cap *= 2);                                         \
+		len += (size_t)n_;                                                         \
+	} while (0)
+	APPEND("dmaownctl-journal 1\nop %s\ngroup %d\n", op, p->group);
+	for (size_t i = 0; i < p->n_devs; i++) {
+		const struct devstate *d = &p->devs[i];
+
+		APPEND("dev %s %s %s %s %s\n", d->addr, d->driver ? d->driver : "-",
+		       d->override ? d->override : "-", d->want_driver ? d->want_driver : "-",
+		       d->want_override ? d->want_override : "-");
+	}
+#undef APPEND
+	return s;
+}
+
+static char *dash_null(const char *s)
+{
+	return streq(s, "-") ? NULL : xstrdup(s);
+}
+
+static int journal_read(const struct sysroot *r, struct plan *p, char **op)
+{
+	char buf[65536], *line, *save = NULL;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	*op = NULL;
+	ret = sysfs_read_file(r, JOURNAL, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	if (!startswith(buf, "dmaownctl-journal 1\n"))
+		return -EBADMSG;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char a[PCI_ADDR_MAX], f[4][64];
+
+		if (startswith(line, "op ")) {
+			free(*op);
+			*op = xstrdup(line + 3);
+		} else if (startswith(line, "group ")) {
+			p->group = atoi(line + 6);
+		} else if (sscanf(line, "dev %31s %63s %63s %63s %63s", a, f[0], f[1], f[2],
+				  f[3]) == 5) {
+			struct devstate *d;
+
+			if (!pci_addr_valid(a))
+				return -EBADMSG;
+			p->devs = xrealloc(p->devs, (p->n_devs + 1) * sizeof(*p->devs));
+			d = &p->devs[p->n_devs++];
+			snprintf(d->addr, sizeof(d->addr), "%s", a);
+			d->driver = dash_null(f[0]);
+			d->override = dash_null(f[1]);
+			d->want_driver = dash_null(f[2]);
+			d->want_override = dash_null(f[3]);
+		}
+	}
+	return *op ? 0 : -EBADMSG;
+}
+
+/* What a claimed device had, kept until it is released: release puts it back. */
+static int claimed_write(const struct sysroot *r, const struct devstate *d)
+{
+	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", d->addr);
+	_cleanup_free_ char *text = xasprintf("%s %s\n", d->driver ? d->driver : "-",
+					      d->override ? d->override : "-");
+
+	if (mkdirat(r->fd, CLAIMED_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return write_synced(r, rel, text);
+}
+
+static bool claimed_read(const struct sysroot *r, const char *addr, char **driver,
+			 char **override)
+{
+	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", addr);
+	char buf[256], a[64], b[64];
+
+	if (sysfs_read_file(r, rel, buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%63s %63s", a, b) != 2)
+		return false;
+	*driver = dash_null(a);
+	*override = dash_null(b);
+	return true;
+}
+
+static void claimed_remove(const struct sysroot *r, const char *addr)
+{
+	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", addr);
+
+	unlinkat(r->fd, rel, 0);
+}
+
+/* --- execution: each write, then the kernel's uevent, then the driver link --- */
+
+struct exec {
+	const struct sysroot *r;
+	struct udev *udev;
+	struct udev_monitor *mon;
+	struct kmod_ctx *kmod;
+	double timeout;
+	char *error;		/* the first failure, one line */
+	long stop_after;	/* test hook: die after this many steps, -1 never */
+	size_t done;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int exec_open(struct exec *e, const struct sysroot *r, double timeout)
+{
+	const char *stop = getenv("DMAOWNCTL_TEST_STOP_AFTER");
+
+	memset(e, 0, sizeof(*e));
+	e->r = r;
+	e->timeout = timeout;
+	e->stop_after = stop && *stop ? atol(stop) : -1;
+	e->udev = udev_new();
+	if (!e->udev)
+		return -ENOMEM;
+	/* Kernel events: there may be no udevd (an initramfs, early boot). */
+	e->mon = udev_monitor_new_from_netlink(e->udev, "kernel");
+	if (!e->mon)
+		return -EIO;
+	udev_monitor_filter_add_match_subsystem_devtype(e->mon, "pci", NULL);
+	udev_monitor_set_receive_buffer_size(e->mon, 4 * 1024 * 1024);
+	if (udev_monitor_enable_receiving(e->mon) < 0)
+		return -EIO;
+	return 0;
+}
+
+static void exec_close(struct exec *e)
+{
+	if (e->mon)
+		udev_monitor_unref(e->mon);
+	if (e->udev)
+		udev_unref(e->udev);
+	if (e->kmod)
+		kmod_unref(e->kmod);
+	free(e->error);
+}
+
+/* Waits for ACTION on the device, up to the deadline; -ETIMEDOUT otherwise. */
+static int wait_event(struct exec *e, const char *addr, const char *action)
+{
+	double deadline = now() + e->timeout;
+	struct pollfd pfd = { .fd = udev_monitor_get_fd(e->mon), .events = POLLIN };
+
+	for (;;) {
+		double left = deadline - now();
+		struct udev_device *dev;
+		int n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n <= 0)
+			continue;
+		while ((dev = udev_monitor_receive_device(e->mon))) {
+			bool match = streq_ptr(udev_device_get_sysname(dev), addr) &&
+				     streq_ptr(udev_device_get_action(dev), action);
+
+			udev_device_unref(dev);
+			if (match)
+				return 0;
+		}
+	}
+}
+
+static char *current_driver(const struct sysroot *r, const char *addr)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/driver", addr);
+	char buf[PATH_MAX];
+
+	if (sysfs_readlink(r->fd, rel, buf, sizeof(buf)) < 0)
+		return NULL;
+	return xstrdup(path_basename(buf));
+}
+
+static int write_rel(const struct sysroot *r, const char *rel, const char *value)
+{
+	_cleanup_close_ int fd = sysfs_open(r, rel, O_WRONLY);
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = write(fd, value, len);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static int step_run(struct exec *e, const struct plan *p, const struct step *s)
+{
+	_cleanup_free_ char *rel = NULL, *drv = NULL, *text = step_text(p, s);
+	int ret = -EINVAL;
+
+	switch (s->kind) {
+	case STEP_LOAD_MODULE:
+		if (driver_loaded(e->r, streq(s->driver, "vfio_pci") ? "vfio-pci" : s->driver))
+			return 0;
+		if (!e->kmod)
+			e->kmod = kmod_open(e->r);
+		ret = module_load(e->kmod, s->driver);
+		if (ret < 0)
+			e->error = xasprintf("cannot load module %s: %s", s->driver,
+					     ret == -ENOENT ? "not found" : strerror(-ret));
+		return ret;
+	case STEP_SET_OVERRIDE:
+		rel = xasprintf("sys/bus/pci/devices/%s/driver_override", s->addr);
+		/* A lone newline clears it; an empty write may be refused. */
+		ret = write_rel(e->r, rel, s->driver[0] ? s->driver : "\n");
+		break;
+	case STEP_UNBIND:
+		rel = xasprintf("sys/bus/pci/drivers/%s/unbind", s->driver);
+		ret = write_rel(e->r, rel, s->addr);
+		if (ret == 0)
+			ret = wait_event(e, s->addr, "unbind");
+		drv = current_driver(e->r, s->addr);
+		if (ret == 0 && drv)
+			ret = -EBUSY;
+		break;
+	case STEP_BIND:
+		rel = xasprintf("sys/bus/pci/drivers/%s/bind", s->driver);
+		ret = write_rel(e->r, rel, s->addr);
+		if (ret == 0)
+			ret = wait_event(e, s->addr, "bind");
+		drv = current_driver(e->r, s->addr);
+		if (ret == 0 && !streq_ptr(drv, s->driver))
+			ret = -ENODEV;
+		break;
+	case STEP_PROBE: {
+		char buf[256];
+		_cleanup_free_ char *alias_rel = xasprintf("sys/bus/pci/devices/%s/modalias",
+							   s->addr);
+
+		/* Load what udev would load for the device, then let the kernel choose. */
+		if (sysfs_read_file(e->r, alias_rel, buf, sizeof(buf)) > 0) {
+			if (!e->kmod)
+				e->kmod = kmod_open(e->r);
+			module_load(e->kmod, buf);
+		}
+		drv = current_driver(e->r, s->addr);
+		if (drv)
+			return 0;	/* loading the module bound it already */
+		ret = write_rel(e->r, "sys/bus/pci/drivers_probe", s->addr);
+		drv = current_driver(e->r, s->addr);
+		/* Success of the write says nothing: only the link tells. */
+		if (drv)
+			ret = wait_event(e, s->addr, "bind");
+		else if (ret == 0)
+			ret = -ENODEV;
+		break;
+	}
+	case STEP_CHOWN: {
+		_cleanup_free_ char *node = xasprintf("dev/vfio/%d", p->group);
+
+		ret = 0;
+		if (fchownat(e->r->fd, node, p->uid, p->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(e->r->fd, node, 0660, 0) < 0)
+			ret = -errno;
+		break;
+	}
+	}
+	if (ret < 0 && !e->error)
+		e->error = xasprintf("%s: the kernel answered %s (%s)", text, errno_name(-ret),
+				     strerror(-ret));
+	return ret;
+}
+
+static int plan_execute(struct exec *e, const struct plan *p, size_t from)
+{
+	for (size_t i = from; i < p->n_steps; i++) {
+		int ret = step_run(e, p, &p->steps[i]);
+
+		if (ret < 0)
+			return ret;
+		e->done = i + 1;
+		if (e->stop_after >= 0 && (long)e->done >= e->stop_after)
+			kill(getpid(), SIGKILL);
+	}
+	return 0;
+}
+
+/* Plans the way from what sysfs says now to each device's state "before" (or "want"). */
+static void plan_restore(const struct sysroot *r, const struct plan *from, struct plan *to,
+			 bool forward)
+{
+	memset(to, 0, sizeof(*to));
+	to->group = from->group;
+	for (size_t i = from->n_devs; i-- > 0;) {
+		const struct devstate *d = &from->devs[forward ? from->n_devs - 1 - i : i];
+		_cleanup_free_ char *drv = current_driver(r, d->addr), *ov = NULL;
+		_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/driver_override",
+						     d->addr);
+		char buf[256];
+		const char *want_drv = forward ? d->want_driver : d->driver;
+		const char *want_ov = forward ? d->want_override : d->override;
+
+		if (sysfs_read_file(r, rel, buf, sizeof(buf)) >= 0 && buf[0] &&
+		    !streq(buf, "(null)"))
+			ov = xstrdup(buf);
+		if (want_drv && streq(want_drv, KERNEL_CHOICE) && drv && !streq(drv, d->driver ? d->driver : ""))
+			continue;	/* the kernel chose already */
+		plan_converge(to, d->addr, drv, ov, want_drv, want_ov);
+	}
+}
+
+static bool state_matches(const struct sysroot *r, const struct plan *p, bool forward)
+{
+	for (size_t i = 0; i < p->n_devs; i++) {
+		const struct devstate *d = &p->devs[i];
+		_cleanup_free_ char *drv = current_driver(r, d->addr);
+		const char *want = forward ? d->want_driver : d->driver;
+
+		if (want && streq(want, KERNEL_CHOICE))
+			continue;
+		if (!streq_ptr(drv, want))
+			return false;
+	}
+	return true;
+}
+
+/* --- planning each operation --- */
+
+struct ctx {
+	const struct sysroot *r;
+	const struct ops_request *req;
+	struct ops_result *res;
+	struct model m;
+	struct iommu_group *g;
+	struct pci_device *d;
+	struct plan plan;
+	struct kmod_ctx *kmod;
+	const char *op;
+};
+
+_printf_(3, 4) static int say(struct ctx *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(c->res->message);
+	va_start(ap, fmt);
+	if (vasprintf(&c->res->message, fmt, ap) < 0)
+		c->res->message = NULL;
+	va_end(ap);
+	return code;
+}
+
+static char *holders_text(const struct iommu_group *g)
+{
+	char *s = xstrdup("");
+
+	for (size_t i = 0; i < g->n_holders; i++) {
+		const struct holder *h = &g->holders[i];
+		char *t;
+
+		if (i > 0 && g->holders[i - 1].pid == h->pid)
+			continue;
+		t = xasprintf("%s%spid %d (%s%s%s)", s, *s ? ", " : "", h->pid, h->command,
+			      h->vm_name ? ", VM " : "", h->vm_name ? h->vm_name : "");
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+static int resolve(struct ctx *c, bool device_only)
+{
+	int ret;
+
+	if (device_only && !pci_addr_valid(c->req->arg) && !ifname_valid(c->req->arg))
+		return say(c, EXIT_USAGE, "invalid device '%s': expected a PCI address "
+			   "(0000:03:00.0 or 03:00.0) or a network interface name", c->req->arg);
+	if (device_only && pci_addr_valid(c->req->arg) == false &&
+	    strspn(c->req->arg, "0123456789") == strlen(c->req->arg))
+		return say(c, EXIT_USAGE, "'%s' is a group: this command takes one device",
+			   c->req->arg);
+	ret = model_resolve(c->r, &c->m, c->req->arg, &c->g, &c->d);
+	switch (ret) {
+	case 0:
+		return EXIT_DONE;
+	case -EINVAL:
+		return say(c, EXIT_USAGE, "invalid name '%s': expected a group number, a PCI "
+			   "address (0000:03:00.0 or 03:00.0) or a network interface name",
+			   c->req->arg);
+	case -ENODEV:
+		return say(c, EXIT_USAGE, "%s is not the interface of a PCI device", c->req->arg);
+	case -ENXIO:
+		if (device_only)
+			return EXIT_DONE;	/* one device, no group: checked by the caller */
+		return say(c, EXIT_REFUSED, "%s is in no IOMMU group: the IOMMU is off or "
+			   "absent (boot with intel_iommu=on or amd_iommu=on)", c->req->arg);
+	}
+	return say(c, EXIT_USAGE, "no such group or device: %s", c->req->arg);
+}
+
+static int check_driver_name(struct ctx *c, const char *driver)
+{
+	if (!driver_name_valid(driver))
+		return say(c, EXIT_USAGE, "invalid driver name '%s': letters, digits, '_', '.' "
+			   "and '-' only", driver);
+	return EXIT_DONE;
+}
+
+static int plan_owner(struct ctx *c)
+{
+	const char *spec = c->req->owner;
+	_cleanup_free_ char *user = NULL;
+	const char *colon;
+	struct passwd *pw;
+
+	if (!spec)
+		return EXIT_DONE;
+	colon = strchr(spec, ':');
+	user = colon ? strndup(spec, (size_t)(colon - spec)) : xstrdup(spec);
+	pw = getpwnam(user);
+	if (!pw)
+		return say(c, EXIT_USAGE, "no such user: %s", user);
+	c->plan.uid = pw->pw_uid;
+	c->plan.gid = pw->pw_gid;
+	if (colon && colon[1]) {
+		struct group *gr = getgrnam(colon + 1);
+
+		if (!gr)
+			return say(c, EXIT_USAGE, "no such group: %s", colon + 1);
+		c->plan.gid = gr->gr_gid;
+	}
+	c->plan.chown = true;
+	return EXIT_DONE;
+}
+
+static int plan_claim(struct ctx *c)
+{
+	const char *want = c->req->driver ? c->req->driver : "vfio-pci";
+	bool any = false;
+	int ret;
+
+	ret = resolve(c, false);
+	if (ret)
+		return ret;
+	if (!streq(want, "auto") && (ret = check_driver_name(c, want)))
+		return ret;
+	if (!streq(want, "auto") && group_driver_kind(want, false) != DRV_VFIO)
+		return say(c, EXIT_USAGE, "%s is not a VFIO driver: claim-group binds vfio-pci "
+			   "or a VFIO variant driver", want);
+	if ((ret = plan_owner(c)))
+		return ret;
+	c->plan.group = c->g->number;
+	if (c->g->noiommu && !c->req->allow_noiommu)
+		return say(c, EXIT_REFUSED, "group %d is a noiommu group: no DMA isolation at "
+			   "all; --allow-noiommu accepts that", c->g->number);
+	if (c->g->n_holders) {
+		_cleanup_free_ char *h = holders_text(c->g);
+
+		return say(c, EXIT_REFUSED, "group %d is held by user space already: %s",
+			   c->g->number, h);
+	}
+	if (c->g->owner == OWNER_VFIO && !c->plan.chown)
+		return say(c, EXIT_DONE, "group %d is claimed already: nothing to do",
+			   c->g->number);
+
+	for (size_t i = 0; i < c->g->n_devs; i++) {
+		struct pci_device *d = c->g->devs[i];
+		_cleanup_free_ char *reason = NULL, *drv = NULL;
+
+		if (d->header == HDR_BRIDGE || d->header == HDR_CARDBUS) {
+			/* vfio-pci refuses bridges; a port driver may stay (managed DMA). */
+			if (d->kind == DRV_KERNEL)
+				return say(c, EXIT_REFUSED, "%s: bridge bound to %s, an ordinary "
+					   "driver: the kernel would refuse the claim (EPERM), "
+					   "and vfio-pci does not take bridges", d->addr, d->driver);
+			continue;
+		}
+		if (d->header == HDR_UNKNOWN)
+			return say(c, EXIT_REFUSED, "%s: its config header cannot be read", d->addr);
+		if (d->sriov_numvfs > 0)
+			return say(c, EXIT_REFUSED, "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
+				   "refuses it (EBUSY); set sriov_numvfs to 0 first", d->addr,
+				   d->sriov_numvfs);
+		if (d->kind == DRV_VFIO)
+			continue;	/* already where it should be */
+		if (!c->req->force && d->driver) {
+			reason = inuse_reason(c->r, d);
+			if (reason)
+				return say(c, EXIT_REFUSED, "%s (--force takes it anyway)", reason);
+		}
+		drv = streq(want, "auto") ? auto_driver(c->kmod, d) : xstrdup(want);
+		if (streq(drv, "vfio_pci")) {
+			free(drv);
+			drv = xstrdup("vfio-pci");
+		}
+		if (!driver_loaded(c->r, drv)) {
+			struct kmod_list *l = NULL;
+
+			if (module_lookup(c->kmod, drv, &l) < 0)
+				return say(c, EXIT_FAILED, "%s: driver %s is not loaded and no module "
+					   "provides it: nothing was changed", d->addr, drv);
+			kmod_module_unref_list(l);
+			plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
+		}
+		plan_dev(&c->plan, d, drv, drv);
+		plan_converge(&c->plan, d->addr, d->driver, d->override, drv, drv);
+		any = true;
+	}
+	if (c->plan.chown)
+		plan_add(&c->plan, STEP_CHOWN, NULL, NULL);
+	if (!any && !c->plan.chown)
+		return say(c, EXIT_DONE, "group %d has no device to claim", c->g->number);
+	return EXIT_DONE;
+}
+
+static int plan_release(struct ctx *c)
+{
+	int ret = resolve(c, false);
+
+	if (ret)
+		return ret;
+	c->plan.group = c->g->number;
+	if (c->g->n_holders) {
+		_cleanup_free_ char *h = holders_text(c->g);
+
+		return say(c, EXIT_REFUSED, "group %d is held by %s: an unbind would block until "
+			   "they let go", c->g->number, h);
+	}
+	for (size_t i = 0; i < c->g->n_devs; i++) {
+		struct pci_device *d = c->g->devs[i];
+		_cleanup_free_ char *drv = NULL, *ov = NULL;
+
+		if (d->kind != DRV_VFIO && !d->override)
+			continue;
+		if (claimed_read(c->r, d->addr, &drv, &ov)) {
+			plan_dev(&c->plan, d, drv, ov);
+			plan_converge(&c->plan, d->addr, d->driver, d->override, drv, ov);
+			continue;
+		}
+		if (d->kind != DRV_VFIO && d->override && group_driver_kind(d->override, false) != DRV_VFIO)
+			continue;	/* somebody else's override: not ours to clear */
+		/* Nothing recorded (a reboot, another tool): the kernel chooses by modalias. */
+		plan_dev(&c->plan, d, KERNEL_CHOICE, NULL);
+		plan_converge(&c->plan, d->addr, d->driver, d->override, KERNEL_CHOICE, NULL);
+	}
+	if (c->plan.n_devs == 0)
+		return say(c, EXIT_DONE, "group %d has no device on a VFIO driver: nothing to do",
+			   c->g->number);
+	return EXIT_DONE;
+}
+
+static int plan_unbind(struct ctx *c)
+{
+	struct pci_device *d;
+	_cleanup_free_ char *rel = NULL;
+	int ret = resolve(c, true);
+
+	if (ret)
+		return ret;
+	d = c->d;
+	if (!d->driver)
+		return say(c, EXIT_DONE, "%s is not bound to a driver: nothing to do", d->addr);
+	rel = xasprintf("sys/bus/pci/drivers/%s/unbind", d->driver);
+	if (!sysfs_exists(c->r, rel))
+		return say(c, EXIT_REFUSED, "%s: driver %s has no unbind file "
+			   "(suppress_bind_attrs): it cannot be unbound", d->addr, d->driver);
+	if (c->g && d->kind == DRV_VFIO) {
+		if (group_has_device_fd_holder(c->g, d->addr)) {
+			_cleanup_free_ char *h = holders_text(c->g);
+
+			return say(c, EXIT_REFUSED, "%s is open by %s: the unbind would block "
+				   "until they let go", d->addr, h);
+		}
+		if (c->g->n_holders && !c->req->force) {
+			_cleanup_free_ char *h = holders_text(c->g);
+
+			return say(c, EXIT_REFUSED, "group %d is held by %s: unbinding takes the "
+				   "device from them (--force does it anyway)", c->g->number, h);
+		}
+	}
+	if (d->sriov_numvfs > 0 && d->kind == DRV_VFIO && c->g) {
+		for (size_t i = 0; i < d->n_virtfns; i++) {
+			const struct pci_device *vf = model_find_device(&c->m, d->virtfns[i]);
+			const struct iommu_group *vg = vf ? model_find_group(&c->m, vf->group) : NULL;
+
+			if (vg && vg->n_holders)
+				return say(c, EXIT_REFUSED, "%s: its VF %s is held by user space: "
+					   "unbinding the PF would block", d->addr, vf->addr);
+		}
+	}
+	if (!c->req->force && d->kind != DRV_VFIO) {
+		_cleanup_free_ char *reason = inuse_reason(c->r, d);
+
+		if (reason)
+			return say(c, EXIT_REFUSED, "%s (--force unbinds it anyway)", reason);
+	}
+	plan_dev(&c->plan, d, NULL, d->override);
+	plan_add(&c->plan, STEP_UNBIND, d->addr, d->driver);
+	return EXIT_DONE;
+}
+
+static int plan_bind(struct ctx *c)
+{
+	const char *drv = c->req->driver;
+	enum drv_kind kind;
+	struct pci_device *d;
+	int ret = resolve(c, true);
+
+	if (ret)
+		return ret;
+	if ((ret = check_driver_name(c, drv)))
+		return ret;
+	d = c->d;
+	kind = group_driver_kind(drv, false);
+	if (d->driver && streq(d->driver, drv))
+		return say(c, EXIT_DONE, "%s is bound to %s already: nothing to do", d->addr, drv);
+	if (d->driver)
+		return say(c, EXIT_REFUSED, "%s is bound to %s: the kernel would answer EBUSY; "
+			   "unbind it first", d->addr, d->driver);
+	if (d->override && !streq(d->override, drv))
+		return say(c, EXIT_REFUSED, "%s: driver_override names %s: the kernel would "
+			   "answer ENODEV; clear it with 'override %s --clear'", d->addr,
+			   d->override, d->addr);
+	if (kind == DRV_VFIO && !c->g)
+		return say(c, EXIT_REFUSED, "%s is in no IOMMU group: vfio-pci refuses it", d->addr);
+	if (kind == DRV_VFIO && (d->header == HDR_BRIDGE || d->header == HDR_CARDBUS))
+		return say(c, EXIT_REFUSED, "%s is a bridge: vfio-pci refuses it (EINVAL)", d->addr);
+	if (kind == DRV_VFIO && d->sriov_numvfs > 0)
+		return say(c, EXIT_REFUSED, "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
+			   "refuses it (EBUSY)", d->addr, d->sriov_numvfs);
+	if (c->g && kind == DRV_KERNEL) {
+		if (c->g->n_holders) {
+			_cleanup_free_ char *h = holders_text(c->g);
+
+			return say(c, EXIT_REFUSED, "group %d is held by %s: the kernel would "
+				   "answer EBUSY", c->g->number, h);
+		}
+		if (kernel_before(c->m.kernel_release, 5, 19)) {
+			for (size_t i = 0; i < c->g->n_devs; i++)
+				if (c->g->devs[i]->kind == DRV_VFIO)
+					return say(c, EXIT_REFUSED, "group %d has %s on %s: before "
+						   "Linux 5.19 this bind crashes the kernel",
+						   c->g->number, c->g->devs[i]->addr,
+						   c->g->devs[i]->driver);
+		}
+		if (c->g->owner == OWNER_VFIO && !c->req->force)
+			return say(c, EXIT_REFUSED, "group %d is ready for user space (vfio): binding "
+				   "%s makes it mixed and not viable (--force does it anyway)",
+				   c->g->number, drv);
+	}
+	if (!driver_loaded(c->r, drv)) {
+		struct kmod_list *l = NULL;
+
+		if (module_lookup(c->kmod, drv, &l) < 0)
+			return say(c, EXIT_USAGE, "no driver %s: not loaded, and no module by that "
+				   "name", drv);
+		kmod_module_unref_list(l);
+		plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
+	}
+	plan_dev(&c->plan, d, drv, d->override);
+	plan_add(&c->plan, STEP_BIND, d->addr, drv);
+	return EXIT_DONE;
+}
+
+static int plan_override(struct ctx *c)
+{
+	const char *drv = c->req->driver;
+	int ret = resolve(c, true);
+
+	if (ret)
+		return ret;
+	if (drv && (ret = check_driver_name(c, drv)))
+		return ret;
+	if (streq_ptr(c->d->override, drv))
+		return say(c, EXIT_DONE, "%s: driver_override is %s already: nothing to do",
+			   c->d->addr, drv ? drv : "clear");
+	plan_dev(&c->plan, c->d, c->d->driver, drv);
+	plan_add(&c->plan, STEP_SET_OVERRIDE, c->d->addr, drv);
+	return EXIT_DONE;
+}
+
+static const char *op_name(enum ops_kind k)
+{
+	switch (k) {
+	case OPS_CLAIM_GROUP: return "claim-group";
+	case OPS_RELEASE: return "release";
+	case OPS_UNBIND: return "unbind";
+	case OPS_BIND: return "bind";
+	case OPS_OVERRIDE: return "override";
+	}
+	return "?";
+}
+
+static void result_plan(struct ops_result *res, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_steps; i++)
+		strv_push(&res->plan, &res->n_plan, step_text(p, &p->steps[i]));
+}
+
+/* Puts every device back as the journal had it; true when the system matches it. */
+static bool rollback(struct exec *e, const struct plan *p)
+{
+	struct plan back;
+	bool ok;
+
+	e->stop_after = -1;
+	free(e->error);
+	e->error = NULL;
+	plan_restore(e->r, p, &back, false);
+	plan_execute(e, &back, 0);
+	ok = state_matches(e->r, p, false);
+	plan_free(&back);
+	return ok;
+}
+
+static void claimed_update(const struct sysroot *r, const struct plan *p, const char *op)
+{
+	for (size_t i = 0; i < p->n_devs; i++) {
+		const struct devstate *d = &p->devs[i];
+
+		if (streq(op, "claim-group"))
+			claimed_write(r, d);
+		else if (streq(op, "release") ||
+			 (streq(op, "unbind") && d->driver && group_driver_kind(d->driver, false) == DRV_VFIO))
+			claimed_remove(r, d->addr);
+	}
+}
+
+int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res)
+{
+	struct ctx c = { .r = r, .req = req, .res = res, .op = op_name(req->kind) };
+	struct exec e = { 0 };
+	_cleanup_free_ char *journal = NULL;
+	pid_t holder = 0;
+	int lockfd = -1, ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!r->live && !req->dry_run)
+		return say(&c, EXIT_USAGE, "a --sysroot tree is only read: add --dry-run");
+	if (!req->dry_run && geteuid() != 0)
+		return say(&c, EXIT_USAGE, "%s writes to sysfs: run it as root (or add --dry-run)",
+			   c.op);
+	if (!req->dry_run) {
+		lockfd = lock_take(r, req->timeout, &holder);
+		if (lockfd == -ETIMEDOUT)
+			return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) is at work; gave up "
+				   "after %g s", (int)holder, req->timeout);
+		if (lockfd < 0)
+			return say(&c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
+				   strerror(-lockfd));
+		if (sysfs_exists(r, JOURNAL)) {
+			close(lockfd);
+			return say(&c, EXIT_JOURNAL, "an interrupted operation left its journal in "
+				   "/run/dmaownctl: run 'dmaownctl recover' first");
+		}
+	}
+	ret = model_load(r, &c.m);
+	if (ret < 0) {
+		ret = say(&c, EXIT_FAILED, "cannot read sysfs: %s", strerror(-ret));
+		goto out;
+	}
+	c.kmod = kmod_open(r);
+	switch (req->kind) {
+	case OPS_CLAIM_GROUP: ret = plan_claim(&c); break;
+	case OPS_RELEASE: ret = plan_release(&c); break;
+	case OPS_UNBIND: ret = plan_unbind(&c); break;
+	case OPS_BIND: ret = plan_bind(&c); break;
+	case OPS_OVERRIDE: ret = plan_override(&c); break;
+	}
+	result_plan(res, &c.plan);
+	if (ret != EXIT_DONE || c.plan.n_steps == 0 || res->message)
+		goto out;
+	if (req->dry_run) {
+		ret = say(&c, EXIT_DONE, "%s: %zu step%s planned, nothing written (--dry-run)", c.op,
+			  c.plan.n_steps, c.plan.n_steps == 1 ? "" : "s");
+		goto out;
+	}
+
+	journal = journal_text(&c.plan, c.op);
+	ret = write_synced(r, JOURNAL, journal);
+	if (ret < 0) {
+		ret = say(&c, EXIT_FAILED, "cannot write the journal: %s: nothing was changed",
+			  strerror(-ret));
+		goto out;
+	}
+	ret = exec_open(&e, r, req->timeout);
+	if (ret < 0) {
+		unlinkat(r->fd, JOURNAL, 0);
+		ret = say(&c, EXIT_FAILED, "cannot watch uevents: %s: nothing was changed",
+			  strerror(-ret));
+		goto out;
+	}
+	e.kmod = steal_ptr(&c.kmod);
+	if (plan_execute(&e, &c.plan, 0) < 0) {
+		_cleanup_free_ char *why = xstrdup(e.error);
+
+		if (rollback(&e, &c.plan)) {
+			unlinkat(r->fd, JOURNAL, 0);
+			ret = say(&c, EXIT_FAILED, "%s; everything is back as it was", why);
+		} else {
+			ret = say(&c, EXIT_JOURNAL, "%s; and the rollback failed too (%s): run "
+				  "'dmaownctl recover'", why, e.error ? e.error : "state differs");
+		}
+		goto out;
+	}
+	if (!state_matches(r, &c.plan, true)) {
+		if (rollback(&e, &c.plan)) {
+			unlinkat(r->fd, JOURNAL, 0);
+			ret = say(&c, EXIT_FAILED, "the end state differs from the plan; everything "
+				  "is back as it was");
+		} else {
+			ret = say(&c, EXIT_JOURNAL, "the end state differs from the plan, and the "
+				  "rollback failed: run 'dmaownctl recover'");
+		}
+		goto out;
+	}
+	claimed_update(r, &c.plan, c.op);
+	unlinkat(r->fd, JOURNAL, 0);
+	if (req->kind == OPS_CLAIM_GROUP)
+		ret = say(&c, EXIT_DONE, "group %d claimed: %zu device%s on %s", c.plan.group,
+			  c.plan.n_devs, c.plan.n_devs == 1 ? "" : "s", c.plan.devs[0].want_driver);
+	else if (req->kind == OPS_RELEASE) {
+		size_t chosen = 0;
+
+		for (size_t i = 0; i < c.plan.n_devs; i++)
+			chosen += c.plan.devs[i].want_driver &&
+				  streq(c.plan.devs[i].want_driver, KERNEL_CHOICE);
+		ret = say(&c, EXIT_DONE, "group %d released%s", c.plan.group,
+			  chosen ? ": no record of the drivers it had, so the kernel chose "
+				   "by modalias" : "");
+	} else {
+		ret = say(&c, EXIT_DONE, "%s: done", c.op);
+	}
+out:
+	exec_close(&e);
+	if (c.kmod)
+		kmod_unref(c.kmod);
+	plan_free(&c.plan);
+	model_free(&c.m);
+	if (lockfd >= 0)
+		close(lockfd);
+	return ret;
+}
+
+void ops_result_free(struct ops_result *res)
+{
+	free(res->message);
+	strv_free(res->plan);
+	memset(res, 0, sizeof(*res));
+}
+
+int ops_recover(const struct sysroot *r, bool finish, double timeout, struct ops_result *res)
+{
+	struct ctx c = { .r = r, .res = res };
+	struct plan p, todo;
+	struct exec e = { 0 };
+	_cleanup_free_ char *op = NULL;
+	pid_t holder = 0;
+	int lockfd, ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!r->live)
+		return say(&c, EXIT_USAGE, "recover works on the running system, not a --sysroot");
+	if (geteuid() != 0)
+		return say(&c, EXIT_USAGE, "recover writes to sysfs: run it as root");
+	lockfd = lock_take(r, timeout, &holder);
+	if (lockfd == -ETIMEDOUT)
+		return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) is at work; gave up after "
+			   "%g s", (int)holder, timeout);
+	if (lockfd < 0)
+		return say(&c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
+			   strerror(-lockfd));
+	ret = journal_read(r, &p, &op);
+	if (ret == -ENOENT) {
+		close(lockfd);
+		return say(&c, EXIT_DONE, "no interrupted operation: nothing to recover");
+	}
+	if (ret < 0) {
+		close(lockfd);
+		return say(&c, EXIT_JOURNAL, "the journal in /run/dmaownctl is damaged: %s",
+			   strerror(-ret));
+	}
+	plan_restore(r, &p, &todo, finish);
+	result_plan(res, &todo);
+	ret = exec_open(&e, r, timeout);
+	if (ret == 0) {
+		e.stop_after = -1;
+		ret = plan_execute(&e, &todo, 0);
+	}
+	if (ret == 0 && state_matches(r, &p, finish)) {
+		if (finish)
+			claimed_update(r, &p, op);
+		unlinkat(r->fd, JOURNAL, 0);
+		ret = say(&c, EXIT_DONE, "%s of group %d %s", op, p.group,
+			  finish ? "finished" : "rolled back: every device is as it was");
+	} else {
+		ret = say(&c, EXIT_JOURNAL, "could not %s the %s of group %d: %s; the journal "
+			  "is kept", finish ? "finish" : "roll back", op, p.group,
+			  e.error ? e.error : "the state differs");
+	}
+	exec_close(&e);
+	plan_free(&todo);
+	plan_free(&p);
+	close(lockfd);
+	return ret;
+}
