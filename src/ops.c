@@ -792,10 +792,10 @@ static int plan_claim(struct ctx *c)
 	bool any = false;
 	int ret;
 
+	if (!streq(want, "auto") && (ret = check_driver_name(c, want)))
+		return ret;
 	ret = resolve(c, false);
 	if (ret)
-		return ret;
-	if (!streq(want, "auto") && (ret = check_driver_name(c, want)))
 		return ret;
 	if (!streq(want, "auto") && group_driver_kind(want, false) != DRV_VFIO)
 		return say(c, EXIT_USAGE, "%s is not a VFIO driver: claim-group binds vfio-pci "
@@ -957,11 +957,9 @@ static int plan_bind(struct ctx *c)
 	const char *drv = c->req->driver;
 	enum drv_kind kind;
 	struct pci_device *d;
-	int ret = resolve(c, true);
+	int ret = check_driver_name(c, drv);
 
-	if (ret)
-		return ret;
-	if ((ret = check_driver_name(c, drv)))
+	if (ret || (ret = resolve(c, true)))
 		return ret;
 	d = c->d;
 	kind = group_driver_kind(drv, false);
@@ -1018,11 +1016,9 @@ static int plan_bind(struct ctx *c)
 static int plan_override(struct ctx *c)
 {
 	const char *drv = c->req->driver;
-	int ret = resolve(c, true);
+	int ret = drv ? check_driver_name(c, drv) : EXIT_DONE;
 
-	if (ret)
-		return ret;
-	if (drv && (ret = check_driver_name(c, drv)))
+	if (ret || (ret = resolve(c, true)))
 		return ret;
 	if (streq_ptr(c->d->override, drv))
 		return say(c, EXIT_DONE, "%s: driver_override is %s already: nothing to do",
