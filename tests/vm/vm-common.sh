@@ -58,14 +58,15 @@ vm_nvme_image() {
 	mv "$img.tmp" "$img"
 }
 
-# vm_prepare SERIES JOBFILE: everything that one boot needs
+# vm_prepare SERIES JOBFILE: everything that one boot needs (status 1 when something failed;
+# callers may run it under `if`, where errexit does not apply)
 vm_prepare() {
 	local series=$1 job=$2
-	"$vm_here/fetch-kernels" "$series" >&2
-	vm_build_helper
-	vm_nvme_image
+	"$vm_here/fetch-kernels" -q "$series" >&2 || return 1
+	vm_build_helper || return 1
+	vm_nvme_image || return 1
 	"$vm_here/mkinitramfs" --kernel "$series" --out "$vm_work/initramfs-$series.gz" \
-		--vfio-user "$vm_work/vfio-user" --job "$job"
+		--vfio-user "$vm_work/vfio-user" --job "$job" || return 1
 }
 
 # The machine. TCG, not KVM (KVM guests hang on this kind of host), one vCPU, an emulated
@@ -125,7 +126,8 @@ vm_boot() {
 
 # vm_blobs SERIES: split the data channel's blobs into $vm_work/blob-SERIES/N.{kind,name,form,data}
 vm_blobs() {
-	local series=$1 dir=$vm_work/blob-$series f
+	local series=$1 dir f
+	dir=$vm_work/blob-$series
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	tr -d '\r' <"$vm_work/data-$series.log" | awk -v dir="$dir" '
@@ -157,14 +159,19 @@ vm_blob() {
 vm_export() {
 	local series=$1 dest=$2 k b name tmp
 	for k in "$vm_work/blob-$series"/*.kind; do
-		[ -e "$k" ] && [ "$(cat "$k")" = export ] || continue
+		[ -e "$k" ] || continue
+		[ "$(cat "$k")" = export ] || continue
 		b=${k%.kind}
 		name=$(cat "$b.name")
 		case $name in */* | .* | '') echo "${0##*/}: bad export name '$name'" >&2; continue ;; esac
 		mkdir -p "$dest"
 		tmp=$(mktemp -d "$dest/.export.XXXXXX")
 		chmod 755 "$tmp"
-		tar -C "$tmp" -xf "$b.data"
+		if ! tar -C "$tmp" -xf "$b.data"; then
+			echo "${0##*/}: the export $name is damaged, left out" >&2
+			rm -rf "$tmp"
+			continue
+		fi
 		rm -rf "${dest:?}/$name"
 		if [ "$(cat "$b.form")" = file ]; then
 			mv "$tmp"/* "$dest/$name"

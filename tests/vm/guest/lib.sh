@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Guest-side helpers of the bench (busybox sh), sourced by /init, the jobs and the scenarios.
-# shellcheck shell=sh disable=SC3043
+# shellcheck shell=dash disable=SC2012,SC2034
 
 KERNEL=$(cat /bench/kernel)
 PCI=/sys/bus/pci/devices
@@ -303,6 +303,7 @@ run_scenarios() {
 	for s in "$@"; do
 		reset_state
 		log "scenario $s"
+		# shellcheck disable=SC2016
 		timeout "$SCENARIO_TIMEOUT" sh -c '. /bench/lib.sh; SCENARIO=$1; . "/bench/scenarios/$1.sh"' sh "$s"
 		rc=$?
 		[ $rc -eq 0 ] || result "FAIL: $KERNEL/$s/scenario: exited with status $rc"

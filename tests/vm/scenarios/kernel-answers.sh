@@ -2,7 +2,7 @@
 # The kernel's own answers to raw sysfs writes and VFIO calls, checked against
 # KERNEL-RULES.md (where the kernel disagrees, the expectation here follows the kernel, and
 # docs/kernel-behaviour.md says so). Every answer is recorded for that page.
-# shellcheck shell=sh
+# shellcheck shell=dash disable=SC2012,SC2153
 
 G_MULTI=$(group_of "$MULTI_A")
 G_MF=$(group_of "$MF0")
@@ -13,7 +13,7 @@ HELD="open=OK status=viable set_container=OK set_iommu=OK"
 
 # vfio_pair A B: both on vfio-pci, or fail TEST and return 1
 vfio_pair() {
-	local t=$1 r
+	local t="$1" r
 	shift
 	for d in "$@"; do
 		r=$(to_vfio "$d")
@@ -58,6 +58,34 @@ if vfio_pair held "$MULTI_A" "$MULTI_B"; then
 	expect bind-ordinary-after-release OK "$(bind "$MULTI_B" e1000)"
 fi
 
+# --- the group only opened, no container: nothing is claimed yet ---------------------
+reset_state
+if vfio_pair open-only "$MULTI_A" "$MULTI_B"; then
+	hold_start "$G_MULTI" --no-container
+	expect hold-open-only "open=OK status=viable" "$HOLD_LINE"
+	clear_override "$MULTI_B" >/dev/null
+	unbind "$MULTI_B" >/dev/null
+	# ownership is claimed at VFIO_GROUP_SET_CONTAINER, not at open
+	expect bind-ordinary-open-only OK "$(bind "$MULTI_B" e1000)"
+	hold_stop
+	hold_start "$G_MULTI"
+	expect hold-after-ordinary-bind "open=OK status=not-viable set_container=EPERM" "$HOLD_LINE"
+	hold_stop
+fi
+
+# --- a device fd: held, and released when the holder exits ------------------------------
+# (vfio-pci is never unbound here while the device fd is open: that write would block)
+reset_state
+if [ "$(to_vfio "$NODRV_DEV")" = OK ]; then
+	hold_start "$G_NODRV" --device "$NODRV_DEV"
+	expect hold-device-fd "$HELD device_fd=OK" "$HOLD_LINE"
+	expect second-open-device-fd EBUSY "$(vfio-user open "$G_NODRV")"
+	hold_stop
+	expect open-after-device-fd-holder OK "$(vfio-user open "$G_NODRV")"
+else
+	fail hold-device-fd "cannot bind $NODRV_DEV to vfio-pci"
+fi
+
 # --- mixed: one member on vfio-pci, one on an ordinary driver ----------------------------
 reset_state
 # binding vfio-pci never claims the group: it binds fine next to e1000
@@ -91,6 +119,10 @@ set_override "$NODRV_DEV" pci-stub >/dev/null
 expect bind-override-mismatch ENODEV "$(bind "$NODRV_DEV" vfio-pci)"
 clear_override "$NODRV_DEV" >/dev/null
 expect override-cleared "" "$(override_of "$NODRV_DEV")"
+# driver_override alone never unbinds
+expect override-bound-device OK "$(set_override "$MF0" vfio-pci)"
+expect override-keeps-driver e1000 "$(driver_of "$MF0")"
+clear_override "$MF0" >/dev/null
 set_override "$BRIDGE" vfio-pci >/dev/null
 expect bind-vfio-bridge EINVAL "$(bind "$BRIDGE" vfio-pci)"
 clear_override "$BRIDGE" >/dev/null

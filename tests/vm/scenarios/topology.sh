@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The bench's own assumptions: which device lands in which IOMMU group, the guest's network
 # configuration and mount. Every other scenario builds on these.
-# shellcheck shell=sh
+# shellcheck shell=dash disable=SC2012,SC2153
 
 members_of() { group_members "$(group_of "$1")"; }
 
