@@ -192,12 +192,62 @@ static void device_read_vfio_dev(int dfd, struct pci_device *d)
 		}
 }
 
+enum {
+	UEV_CLASS = 1 << 0,
+	UEV_ID = 1 << 1,
+	UEV_SUBSYS = 1 << 2,
+	UEV_MODALIAS = 1 << 3,
+};
+
+/*
+ * A PCI device's uevent holds its class, IDs, subsystem IDs and modalias (pci_uevent()):
+ * one read instead of six. Returns the UEV_ bits of the fields it found; the caller reads
+ * the attribute files for the others (an older or hand-made tree).
+ */
+static unsigned device_read_uevent(int dfd, struct pci_device *d)
+{
+	char buf[4096], *line, *save = NULL;
+	unsigned have = 0;
+
+	if (sysfs_read_attr(dfd, "uevent", buf, sizeof(buf)) < 0)
+		return 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned a, b;
+		unsigned long cls;
+		char end;
+
+		if (startswith(line, "PCI_CLASS=")) {
+			if (sscanf(line + 10, "%lx%c", &cls, &end) == 1) {
+				d->class = cls;
+				have |= UEV_CLASS;
+			}
+		} else if (startswith(line, "PCI_ID=")) {
+			if (sscanf(line + 7, "%x:%x%c", &a, &b, &end) == 2) {
+				d->vendor = a;
+				d->device = b;
+				have |= UEV_ID;
+			}
+		} else if (startswith(line, "PCI_SUBSYS_ID=")) {
+			if (sscanf(line + 14, "%x:%x%c", &a, &b, &end) == 2) {
+				d->subvendor = a;
+				d->subdevice = b;
+				have |= UEV_SUBSYS;
+			}
+		} else if (startswith(line, "MODALIAS=") && !(have & UEV_MODALIAS)) {
+			d->modalias = xstrdup(line + 9);
+			have |= UEV_MODALIAS;
+		}
+	}
+	return have;
+}
+
 static int device_load(const struct sysroot *r, const char *name, struct pci_device *d)
 {
 	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s", name);
 	_cleanup_close_ int dfd = -1;
 	unsigned char cfg[64];
 	char buf[PATH_MAX], comp[PCI_ADDR_MAX];
+	unsigned have, base_class;
 	ssize_t n;
 	int r_;
 
@@ -229,16 +279,22 @@ static int device_load(const struct sysroot *r, const char *name, struct pci_dev
 		free(d->override);
 		d->override = NULL;
 	}
-	d->modalias = read_attr_dup(dfd, "modalias");
-	{
+	have = device_read_uevent(dfd, d);
+	if (!(have & UEV_MODALIAS))
+		d->modalias = read_attr_dup(dfd, "modalias");
+	if (!(have & UEV_CLASS)) {
 		unsigned long cls;
 
 		d->class = sysfs_read_ulong(dfd, "class", 16, &cls) == 0 ? cls : 0;
 	}
-	d->vendor = read_hex_or(dfd, "vendor", 0xffff);
-	d->device = read_hex_or(dfd, "device", 0xffff);
-	d->subvendor = read_hex_or(dfd, "subsystem_vendor", 0xffff);
-	d->subdevice = read_hex_or(dfd, "subsystem_device", 0xffff);
+	if (!(have & UEV_ID)) {
+		d->vendor = read_hex_or(dfd, "vendor", 0xffff);
+		d->device = read_hex_or(dfd, "device", 0xffff);
+	}
+	if (!(have & UEV_SUBSYS)) {
+		d->subvendor = read_hex_or(dfd, "subsystem_vendor", 0xffff);
+		d->subdevice = read_hex_or(dfd, "subsystem_device", 0xffff);
+	}
 
 	/* The header type is in the part of config space that anyone may read. */
 	d->header = HDR_UNKNOWN;
@@ -254,7 +310,10 @@ static int device_load(const struct sysroot *r, const char *name, struct pci_dev
 	if (d->header == HDR_UNKNOWN && (d->class >> 8) == 0x0604)
 		d->header = HDR_BRIDGE;
 
-	d->boot_vga = read_int_or(dfd, "boot_vga", -1);
+	/* The kernel makes boot_vga for VGA devices only: spare the failing open elsewhere. */
+	base_class = (unsigned)(d->class >> 8);
+	d->boot_vga = base_class == 0x0300 || base_class == 0x0001 || d->class == 0
+			      ? read_int_or(dfd, "boot_vga", -1) : -1;
 	d->numa_node = read_int_or(dfd, "numa_node", -1);
 	d->sriov_totalvfs = read_int_or(dfd, "sriov_totalvfs", -1);
 	d->sriov_numvfs = d->sriov_totalvfs >= 0 ? read_int_or(dfd, "sriov_numvfs", 0) : -1;
@@ -283,10 +342,19 @@ static void device_free(struct pci_device *d)
 	strv_free(d->drm);
 }
 
+/*
+ * Full lower-case addresses in bus order: the longer domain (VMD) last, then the fixed-width
+ * hex fields compare as text. (A natural, decimal sort put 0a:00.0 before 09:00.0.)
+ */
 static int device_cmp(const void *a, const void *b)
 {
-	return natural_cmp(((const struct pci_device *)a)->addr,
-			   ((const struct pci_device *)b)->addr);
+	const char *x = ((const struct pci_device *)a)->addr;
+	const char *y = ((const struct pci_device *)b)->addr;
+	size_t dx = strcspn(x, ":"), dy = strcspn(y, ":");
+
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	return strcmp(x, y);
 }
 
 struct pci_device *model_find_device(const struct model *m, const char *addr)
@@ -343,6 +411,11 @@ static int devices_load(const struct sysroot *r, struct model *m)
 	return 0;
 }
 
+static int strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
  * Network interfaces, disks and DRM cards, found through their class links, whose
  * targets run through the PCI device they belong to.
@@ -353,6 +426,7 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 	_cleanup_close_ int cfd = -1;
 	_cleanup_free_ char *rel = xasprintf("sys/class/%s", cls);
 	char **names = NULL, **links = NULL;
+	_cleanup_free_ char **sorted = NULL;
 	size_t n_names = 0, n_links = 0;
 	struct dirent *de;
 
@@ -369,6 +443,11 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 		strv_push(&names, &n_names, xstrdup(de->d_name));
 		strv_push(&links, &n_links, xstrdup(link));
 	}
+	/* The names sorted, for the partition check: thousands of VF interfaces on a host. */
+	sorted = xmalloc((n_names + 1) * sizeof(*sorted));
+	if (n_names)
+		memcpy(sorted, names, n_names * sizeof(*sorted));
+	qsort(sorted, n_names, sizeof(*sorted), strcmp_ptr);
 	for (size_t i = 0; i < n_names; i++) {
 		char addr[PCI_ADDR_MAX], *up;
 		const char *parent;
@@ -384,8 +463,7 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 		up = xstrdup(links[i]);
 		*strrchr(up, '/') = '\0';
 		parent = path_basename(up);
-		for (size_t j = 0; j < n_names && !child; j++)
-			child = streq(names[j], parent);
+		child = bsearch(&parent, sorted, n_names, sizeof(*sorted), strcmp_ptr) != NULL;
 		free(up);
 		if (child)
 			continue;
@@ -414,10 +492,8 @@ static int groups_load(const struct sysroot *r, struct model *m)
 		return ret;
 	m->iommu_groups_dir = true;
 	while ((de = readdir(dir))) {
-		_cleanup_closedir_ DIR *ddir = NULL;
 		_cleanup_close_ int gfd = -1;
 		struct iommu_group *g;
-		struct dirent *dd;
 		int number;
 
 		if (!group_number_parse(de->d_name, &number))
@@ -436,33 +512,32 @@ static int groups_load(const struct sysroot *r, struct model *m)
 		g->name = read_attr_dup(gfd, "name");
 		g->reserved_regions = read_attr_dup(gfd, "reserved_regions");
 		g->noiommu = g->name && streq(g->name, "vfio-noiommu");
-		if (sysfs_opendirat(gfd, "devices", &ddir) < 0)
-			continue;
-		while ((dd = readdir(ddir))) {
-			struct pci_device *d;
-
-			if (dd->d_name[0] == '.')
-				continue;
-			d = model_find_device(m, dd->d_name);
-			if (!d)
-				continue;	/* not a PCI device: platform, or gone */
-			g->devs = xrealloc(g->devs, (g->n_devs + 1) * sizeof(*g->devs));
-			g->devs[g->n_devs++] = d;
-		}
 	}
 	if (m->n_groups > 1)
 		qsort(m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
+	/*
+	 * The members: the kernel links each device to its group (iommu_group) as it lists it
+	 * in the group's devices/ (iommu_group_add_device()), so the device links, read
+	 * already, spare a directory read a group. Walking the sorted model keeps each
+	 * group's members in bus order.
+	 */
+	for (size_t i = 0; i < m->n_devs; i++) {
+		struct iommu_group *g;
+
+		if (m->devs[i].group < 0 || !(g = model_find_group(m, m->devs[i].group)))
+			continue;
+		g->n_devs++;
+	}
 	for (size_t i = 0; i < m->n_groups; i++) {
-		struct iommu_group *g = &m->groups[i];
+		m->groups[i].devs = xmalloc(m->groups[i].n_devs * sizeof(*m->groups[i].devs));
+		m->groups[i].n_devs = 0;
+	}
+	for (size_t i = 0; i < m->n_devs; i++) {
+		struct iommu_group *g;
 
-		/* Devices are in the model's order, which is sorted: sort the pointers alike. */
-		for (size_t a = 1; a < g->n_devs; a++)
-			for (size_t b = a; b > 0 && g->devs[b - 1] > g->devs[b]; b--) {
-				struct pci_device *t = g->devs[b];
-
-				g->devs[b] = g->devs[b - 1];
-				g->devs[b - 1] = t;
-			}
+		if (m->devs[i].group < 0 || !(g = model_find_group(m, m->devs[i].group)))
+			continue;
+		g->devs[g->n_devs++] = &m->devs[i];
 	}
 	return 0;
 }

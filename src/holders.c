@@ -184,7 +184,11 @@ static void scan_process(struct scan *s, int procfd, const char *pid)
 			}
 			continue;
 		}
-		if (!startswith(link, "/dev/vfio/"))
+		/*
+		 * A group fd whose node is gone ("/dev/vfio/N (deleted)") outlived the group's
+		 * last vfio device: the kernel released the ownership then.
+		 */
+		if (!startswith(link, "/dev/vfio/") || strstr(link, " (deleted)"))
 			continue;
 		p = link + strlen("/dev/vfio/");
 		if (startswith(p, "devices/vfio")) {

@@ -53,6 +53,7 @@ struct devstate {
 	char addr[PCI_ADDR_MAX];
 	char *driver, *override;	/* before */
 	char *want_driver, *want_override;	/* after; KERNEL_CHOICE: the kernel's pick */
+	char *netifs;		/* its network interfaces, comma-separated, or NULL */
 };
 
 struct plan {
@@ -76,6 +77,7 @@ static void plan_free(struct plan *p)
 		free(p->devs[i].override);
 		free(p->devs[i].want_driver);
 		free(p->devs[i].want_override);
+		free(p->devs[i].netifs);
 	}
 	free(p->devs);
 	memset(p, 0, sizeof(*p));
@@ -104,6 +106,13 @@ static struct devstate *plan_dev(struct plan *p, const struct pci_device *d,
 	s->override = xstrdup(d->override);
 	s->want_driver = xstrdup(want_driver);
 	s->want_override = xstrdup(want_override);
+	s->netifs = NULL;
+	for (size_t i = 0; i < d->n_net; i++) {
+		char *t = xasprintf("%s%s%s", s->netifs ? s->netifs : "", i ? "," : "", d->net[i]);
+
+		free(s->netifs);
+		s->netifs = t;
+	}
 	return s;
 }
 
@@ -406,12 +415,17 @@ static int journal_read(const struct sysroot *r, struct plan *p, char **op)
 	return *op ? 0 : -EBADMSG;
 }
 
-/* What a claimed device had, kept until it is released: release puts it back. */
+/*
+ * What a claimed device had, kept until it is released: release puts it back. The network
+ * interface names go with it, since the interface is gone while vfio-pci has the device
+ * and "release eth1" should still find it.
+ */
 static int claimed_write(const struct sysroot *r, const struct devstate *d)
 {
 	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", d->addr);
-	_cleanup_free_ char *text = xasprintf("%s %s\n", d->driver ? d->driver : "-",
-					      d->override ? d->override : "-");
+	_cleanup_free_ char *text = xasprintf("%s %s %s\n", d->driver ? d->driver : "-",
+					      d->override ? d->override : "-",
+					      d->netifs ? d->netifs : "-");
 
 	if (mkdirat(r->fd, CLAIMED_DIR, 0700) < 0 && errno != EEXIST)
 		return -errno;
@@ -430,6 +444,34 @@ static bool claimed_read(const struct sysroot *r, const char *addr, char **drive
 	*driver = dash_null(a);
 	*override = dash_null(b);
 	return true;
+}
+
+/* The claimed device that had network interface IFNAME, into addr. */
+static bool claimed_find_netif(const struct sysroot *r, const char *ifname, char *addr,
+			       size_t size)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (sysfs_opendir(r, CLAIMED_DIR, &d) < 0)
+		return false;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *rel = NULL;
+		char buf[512], a[64], b[64], n[256];
+
+		if (!pci_addr_valid(de->d_name))
+			continue;
+		rel = xasprintf(CLAIMED_DIR "/%s", de->d_name);
+		if (sysfs_read_file(r, rel, buf, sizeof(buf)) < 0 ||
+		    sscanf(buf, "%63s %63s %255s", a, b, n) != 3)
+			continue;
+		for (char *tok = strtok(n, ","); tok; tok = strtok(NULL, ","))
+			if (streq(tok, ifname) && strlen(de->d_name) < size) {
+				memcpy(addr, de->d_name, strlen(de->d_name) + 1);
+				return true;
+			}
+	}
+	return false;
 }
 
 static void claimed_remove(const struct sysroot *r, const char *addr)
@@ -733,6 +775,13 @@ static int resolve(struct ctx *c, bool device_only)
 		return say(c, EXIT_USAGE, "'%s' is a group: this command takes one device",
 			   c->req->arg);
 	ret = model_resolve(c->r, &c->m, c->req->arg, &c->g, &c->d);
+	if (ret == -ENOENT && !pci_addr_valid(c->req->arg) && ifname_valid(c->req->arg)) {
+		char addr[PCI_ADDR_MAX];
+
+		/* An interface that went away when its device was claimed. */
+		if (claimed_find_netif(c->r, c->req->arg, addr, sizeof(addr)))
+			ret = model_resolve(c->r, &c->m, addr, &c->g, &c->d);
+	}
 	switch (ret) {
 	case 0:
 		return EXIT_DONE;
@@ -759,29 +808,54 @@ static int check_driver_name(struct ctx *c, const char *driver)
 	return EXIT_DONE;
 }
 
+/* A name, or a number as chown(1) takes it; NULL when neither. */
+static bool parse_id(const char *s, bool user, unsigned *id, unsigned *pgid)
+{
+	char *end;
+	unsigned long v;
+
+	if (user) {
+		struct passwd *pw = getpwnam(s);
+
+		if (pw) {
+			*id = pw->pw_uid;
+			*pgid = pw->pw_gid;
+			return true;
+		}
+	} else {
+		struct group *gr = getgrnam(s);
+
+		if (gr) {
+			*id = gr->gr_gid;
+			return true;
+		}
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v >= (unsigned long)(uid_t)-1)
+		return false;
+	*id = (unsigned)v;
+	*pgid = (unsigned)v;
+	return true;
+}
+
 static int plan_owner(struct ctx *c)
 {
 	const char *spec = c->req->owner;
 	_cleanup_free_ char *user = NULL;
 	const char *colon;
-	struct passwd *pw;
+	unsigned uid, gid, unused;
 
 	if (!spec)
 		return EXIT_DONE;
 	colon = strchr(spec, ':');
 	user = colon ? strndup(spec, (size_t)(colon - spec)) : xstrdup(spec);
-	pw = getpwnam(user);
-	if (!pw)
+	if (!parse_id(user, true, &uid, &gid))
 		return say(c, EXIT_USAGE, "no such user: %s", user);
-	c->plan.uid = pw->pw_uid;
-	c->plan.gid = pw->pw_gid;
-	if (colon && colon[1]) {
-		struct group *gr = getgrnam(colon + 1);
-
-		if (!gr)
-			return say(c, EXIT_USAGE, "no such group: %s", colon + 1);
-		c->plan.gid = gr->gr_gid;
-	}
+	if (colon && colon[1] && !parse_id(colon + 1, false, &gid, &unused))
+		return say(c, EXIT_USAGE, "no such group: %s", colon + 1);
+	c->plan.uid = uid;
+	c->plan.gid = gid;
 	c->plan.chown = true;
 	return EXIT_DONE;
 }
@@ -952,6 +1026,34 @@ static int plan_unbind(struct ctx *c)
 	return EXIT_DONE;
 }
 
+/*
+ * Does the driver match the device, as the kernel's match would: the override alone when
+ * set, else the driver module's aliases against the modalias. 1, 0, or -1 when unknown.
+ */
+static int driver_matches(struct ctx *c, const struct pci_device *d, const char *driver)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s/module", driver);
+	struct kmod_list *list = NULL, *l;
+	char module[256];
+	int found = 0;
+
+	if (d->override)
+		return streq(d->override, driver);
+	/* An empty list is an answer: no module matches the device at all. */
+	if (!d->modalias || !c->kmod ||
+	    sysfs_readlink_base(c->r->fd, rel, module, sizeof(module)) < 0 ||
+	    kmod_module_new_from_lookup(c->kmod, d->modalias, &list) < 0)
+		return -1;
+	kmod_list_foreach(l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+
+		found |= streq(kmod_module_get_name(mod), module);
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(list);
+	return found;
+}
+
 static int plan_bind(struct ctx *c)
 {
 	const char *drv = c->req->driver;
@@ -965,13 +1067,25 @@ static int plan_bind(struct ctx *c)
 	kind = group_driver_kind(drv, false);
 	if (d->driver && streq(d->driver, drv))
 		return say(c, EXIT_DONE, "%s is bound to %s already: nothing to do", d->addr, drv);
-	if (d->driver)
-		return say(c, EXIT_REFUSED, "%s is bound to %s: the kernel would answer EBUSY; "
-			   "unbind it first", d->addr, d->driver);
 	if (d->override && !streq(d->override, drv))
 		return say(c, EXIT_REFUSED, "%s: driver_override names %s: the kernel would "
 			   "answer ENODEV; clear it with 'override %s --clear'", d->addr,
 			   d->override, d->addr);
+	if (d->driver) {
+		/* The kernel matches before it looks at the device's driver. */
+		int match = driver_matches(c, d, drv);
+
+		if (match == 0)
+			return say(c, EXIT_REFUSED, "%s: %s does not match the device: the kernel "
+				   "would answer ENODEV", d->addr, drv);
+		return say(c, EXIT_REFUSED, "%s is bound to %s: the kernel would answer %s; "
+			   "unbind it first", d->addr, d->driver, match > 0 ? "EBUSY" :
+			   "EBUSY (or ENODEV if the driver does not match it)");
+	}
+	/* VFIO drivers also match by dynamic IDs (new_id), which sysfs does not show. */
+	if (kind != DRV_VFIO && driver_loaded(c->r, drv) && driver_matches(c, d, drv) == 0)
+		return say(c, EXIT_REFUSED, "%s: %s does not match the device: the kernel would "
+			   "answer ENODEV", d->addr, drv);
 	if (kind == DRV_VFIO && !c->g)
 		return say(c, EXIT_REFUSED, "%s is in no IOMMU group: vfio-pci refuses it", d->addr);
 	if (kind == DRV_VFIO && (d->header == HDR_BRIDGE || d->header == HDR_CARDBUS))

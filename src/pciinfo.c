@@ -112,13 +112,16 @@ int pciinfo_caps(const char *addr, struct pci_caps *caps)
 		return -ENOMEM;
 	pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CAPS | PCI_FILL_EXT_CAPS);
 	/* Unprivileged reads of config space stop after the first 64 bytes. */
-	caps->readable = pci_read_block(d, 0x100, probe, sizeof(probe)) != 0;
+	caps->readable = pci_read_block(d, 0x40, probe, sizeof(probe)) != 0;
 	cap = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
 	if (cap) {
 		caps->pcie = true;
 		caps->pcie_type = (pci_read_word(d, cap->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
 	}
-	if (caps->readable) {
+	if (caps->readable && !caps->pcie) {
+		/* Conventional PCI has no extended config space, so no ACS. */
+		caps->acs = ACS_ABSENT;
+	} else if (caps->readable) {
 		cap = pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED);
 		if (!cap) {
 			caps->acs = ACS_ABSENT;

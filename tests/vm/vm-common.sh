@@ -8,6 +8,7 @@ vm_cache=${DMAOWNCTL_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dmaownctl-vm}
 vm_timeout=${DMAOWNCTL_VM_TIMEOUT:-300}
 vm_qemu=${QEMU:-qemu-system-x86_64}
 vm_work=
+vm_qemu_pid=
 
 vm_die() { echo "${0##*/}: $*" >&2; exit 2; }
 
@@ -15,8 +16,11 @@ vm_die() { echo "${0##*/}: $*" >&2; exit 2; }
 vm_init() {
 	vm_work=$(mktemp -d "${TMPDIR:-/tmp}/dmaownctl-vm.XXXXXX")
 	trap 'vm_cleanup' EXIT
+	trap 'exit 130' INT TERM
 }
 vm_cleanup() {
+	# timeout(1) runs QEMU in a process group of its own: an interrupt does not reach it
+	[ -n "$vm_qemu_pid" ] && kill "$vm_qemu_pid" 2>/dev/null
 	if [ -n "${vm_keep:-}" ]; then
 		echo "${0##*/}: logs kept in $vm_work" >&2
 	else
@@ -54,8 +58,9 @@ vm_nvme_image() {
 	mkdir -p "$vm_cache"
 	tmp=$(mktemp -d "$vm_work/nvme.XXXXXX")
 	echo "dmaownctl bench disk" >"$tmp/README"
-	mkfs.ext4 -q -F -L dmaownctl-nvme -d "$tmp" "$img.tmp" 16M
-	mv "$img.tmp" "$img"
+	truncate -s 16M "$tmp.img"
+	mkfs.ext4 -q -F -L dmaownctl-nvme -d "$tmp" "$tmp.img" || return 1
+	mv "$tmp.img" "$img"
 }
 
 # vm_prepare SERIES JOBFILE: everything that one boot needs (status 1 when something failed;
@@ -110,17 +115,25 @@ vm_qemu_args() {
 # was killed for taking too long). Lines of the data channel matching $vm_live (a regex) are
 # printed as they come.
 vm_boot() {
-	local series=$1 rc=0 args pid
+	local series=$1 rc=0 args pid live=''
 	mapfile -t args < <(vm_qemu_args "$series")
 	: >"$vm_work/console-$series.log"
 	: >"$vm_work/data-$series.log"
 	timeout -k 10 "$vm_timeout" "$vm_qemu" "${args[@]}" </dev/null >"$vm_work/qemu-$series.log" 2>&1 &
 	pid=$!
+	vm_qemu_pid=$pid
+	# the live view runs in the background too: `wait` returns on a signal, a pipeline
+	# in the foreground would hold the traps back until QEMU ends
 	if [ -n "${vm_live:-}" ]; then
-		tail -n +1 -f --pid="$pid" "$vm_work/data-$series.log" | tr -d '\r' |
-			grep --line-buffered -E "$vm_live" || true
+		{
+			tail -n +1 -f --pid="$pid" "$vm_work/data-$series.log" | tr -d '\r' |
+				grep --line-buffered -E "$vm_live" || true
+		} &
+		live=$!
 	fi
 	wait "$pid" || rc=$?
+	vm_qemu_pid=
+	[ -n "$live" ] && wait "$live"
 	return $rc
 }
 

@@ -133,7 +133,7 @@ alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat
 hold_start() {
 	local out i=0
 	out=$(mktemp /tmp/hold.XXXXXX)
-	vfio-user hold "$@" --ready "$out.ready" >"$out" 2>&1 &
+	vfio-user hold "$@" --ready "$out.ready" >"$out" 2>&1 3>&- &
 	HOLD_PID=$!
 	# the holder prints its line in one go, then either exits or makes the ready file
 	while [ ! -e "$out.ready" ] && alive "$HOLD_PID" && [ $i -lt 100 ]; do
@@ -189,8 +189,8 @@ need_dmaownctl() {
 }
 
 # --- exporting files to the host ---------------------------------------------------------
-# export_file NAME PATH: the host's --export-dir DIR gets DIR/NAME: PATH itself when it is a
-# file, PATH's contents when it is a directory
+# export_file NAME PATH: the host gets NAME (under bench --export-dir DIR: DIR/KERNEL/NAME):
+# PATH itself when it is a file, PATH's contents when it is a directory
 export_file() {
 	if [ -d "$2" ]; then
 		data "@@BLOB export $1 dir@@"

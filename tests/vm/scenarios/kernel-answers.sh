@@ -20,6 +20,12 @@ vfio_pair() {
 		[ "$r" = OK ] || { fail "$t" "binding $d to vfio-pci: $r"; return 1; }
 	done
 }
+# the holder's fds as /proc/PID/fd shows them
+holder_fds() {
+	for f in /proc/"$HOLD_PID"/fd/*; do
+		readlink "$f"
+	done | grep vfio | tr '\n' ',' | sed 's/,$//'
+}
 type_write() { wr "/sys/kernel/iommu_groups/$1/type" "$2"; }
 # type_case TEST GROUP VALUE EXPECTED: write the type, compare, and put DMA back if it took
 type_case() {
@@ -79,6 +85,7 @@ reset_state
 if [ "$(to_vfio "$NODRV_DEV")" = OK ]; then
 	hold_start "$G_NODRV" --device "$NODRV_DEV"
 	expect hold-device-fd "$HELD device_fd=OK" "$HOLD_LINE"
+	record holder-fds-device-fd "$(holder_fds)"
 	expect second-open-device-fd EBUSY "$(vfio-user open "$G_NODRV")"
 	hold_stop
 	expect open-after-device-fd-holder OK "$(vfio-user open "$G_NODRV")"
@@ -106,6 +113,8 @@ if vfio_pair last-leaves "$MF0" "$MF1"; then
 	expect unbind-vfio-group-fd-held-first OK "$(unbind "$MF0")"
 	expect unbind-vfio-group-fd-held-last OK "$(unbind "$MF1")"
 	record dev-vfio-node-after-last-unbind "$([ -e "/dev/vfio/$G_MF" ] && echo present || echo gone)"
+	# what a scan of /proc/PID/fd sees of the holder's fds now
+	record holder-fds-after-last-unbind "$(holder_fds)"
 	# the holder still has the group fd open: is the group still claimed?
 	expect bind-ordinary-after-last-vfio-left OK "$(bind "$MF0" e1000)"
 	hold_stop
@@ -114,6 +123,8 @@ fi
 # --- binds and unbinds that do not match ------------------------------------------------
 reset_state
 expect bind-already-bound EBUSY "$(bind "$MF0" e1000)"
+# a driver that does not match the device is turned away before the driver link is looked at
+expect bind-bound-nonmatching ENODEV "$(bind "$MF0" e1000e)"
 expect unbind-wrong-driver ENODEV "$(wr "$DRV/e1000e/unbind" "$MF0")"
 set_override "$NODRV_DEV" pci-stub >/dev/null
 expect bind-override-mismatch ENODEV "$(bind "$NODRV_DEV" vfio-pci)"

@@ -46,4 +46,4 @@ for g in $(ls /sys/kernel/iommu_groups | sort -n); do
 	record "group-$g" "${list# }"
 done
 show_devices >/tmp/topology.txt
-export_file "topology-$KERNEL.txt" /tmp/topology.txt
+export_file topology.txt /tmp/topology.txt

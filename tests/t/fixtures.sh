@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The model and every output format on snapshots of real kernels (Debian's 6.1 and 6.12 on
+# the QEMU bench, in each ownership state): each group's owner is the one the kernel's
+# state gives, and every output matches the expected file.
+. "$SRCDIR/tests/lib.sh"
+
+found=0
+for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
+	[ -e "$tarball" ] || continue
+	found=1
+	name=$(basename "$tarball" .tar.xz)
+	root=$(fixture_root "$name")
+
+	# The owner of every group, against the kernel's state when the snapshot was taken.
+	"$DMAOWNCTL" --sysroot "$root" list -J 2>/dev/null |
+		jq -r '.groups[] | "\(.group) \(.owner)"' >"$WORKDIR/$name.owners"
+	if [ -s "$SRCDIR/tests/fixtures/$name.owners" ] &&
+		diff -u "$SRCDIR/tests/fixtures/$name.owners" "$WORKDIR/$name.owners" >"$WORKDIR/diff"; then
+		pass "$name/owners-match-kernel-state"
+	else
+		fail "$name/owners-match-kernel-state" "$(tail -n +3 "$WORKDIR/diff" | grep '^[-+]' | tr '\n' ' ')"
+	fi
+
+	# Every output format, against the expected files.
+	out=$WORKDIR/out-$name
+	if ! bash "$SRCDIR/tests/fixture-outputs" "$DMAOWNCTL" "$root" "$out" 2>"$WORKDIR/err"; then
+		fail "$name/outputs" "$(head -c 300 "$WORKDIR/err")"
+		continue
+	fi
+	for f in "$SRCDIR/tests/expected/$name"/*; do
+		b=$(basename "$f")
+		if diff -u "$f" "$out/$b" >"$WORKDIR/diff"; then
+			pass "$name/$b"
+		else
+			fail "$name/$b" "$(tail -n +3 "$WORKDIR/diff" | grep '^[-+]' | head -n 4 | tr '\n' ' ')"
+		fi
+	done
+	for f in "$out"/*; do
+		[ -e "$SRCDIR/tests/expected/$name/$(basename "$f")" ] ||
+			fail "$name/$(basename "$f")" "no expected file"
+	done
+
+	# JSON: the documented shape, numbers as numbers, absent values as null.
+	if jq -e '.groups | all(
+			(.group | type == "number") and
+			(.owner | IN("kernel", "user", "vfio", "none", "mixed")) and
+			(.devices | all((.device | test("^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")) and
+				(.driver == null or (.driver | type == "string")))) and
+			(.holders | all((.pid | type == "number") and (.command | type == "string"))))' \
+		"$out/list.json" >/dev/null; then
+		pass "$name/json-shape"
+	else
+		fail "$name/json-shape" "list -J does not have the documented shape"
+	fi
+done
+[ "$found" = 1 ] || skip fixtures "no fixtures in tests/fixtures"
