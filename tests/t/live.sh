@@ -70,3 +70,13 @@ elif [ -n "$first" ]; then
 	run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" show "$first"
 	if [ "$rc" -eq 0 ]; then pass live-show-device; else fail live-show-device "rc=$rc"; fi
 fi
+
+# A mutation planned on this system: without an IOMMU group there is nothing to claim.
+if [ -n "$first" ] && [ "$ngroups" -eq 0 ]; then
+	run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" claim-group "$first" --dry-run
+	if [ "$rc" -eq 3 ] && grep -q "in no IOMMU group" "$WORKDIR/err" && [ ! -s "$WORKDIR/out" ]; then
+		pass live-claim-without-iommu-refused
+	else
+		fail live-claim-without-iommu-refused "rc=$rc: $(cat "$WORKDIR/err")"
+	fi
+fi

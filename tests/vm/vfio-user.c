@@ -13,6 +13,12 @@
  *	open /dev/vfio/GROUP, print OK or the errno name, close, exit 0 or 1.
  *   vfio-user write PATH VALUE
  *	write VALUE to PATH with one write(2), print OK or the errno name, exit 0 or 1.
+ *   vfio-user lock PATH [--ready FILE]
+ *	take a POSIX write lock on PATH (as a running dmaownctl holds its lock), say
+ *	"ready", hold it until killed.
+ *
+ * hold also takes "-name NAME", and ignores it, so that its command line looks like
+ * QEMU's to the holder scan.
  *
  * Build: cc -static -O2 -Wall -Wextra -Werror -o vfio-user vfio-user.c
  */
@@ -42,7 +48,8 @@ static int usage(void)
 {
 	fputs("usage: vfio-user hold GROUP [--device ADDR] [--no-container] [--ready FILE]\n"
 	      "       vfio-user open GROUP\n"
-	      "       vfio-user write PATH VALUE\n",
+	      "       vfio-user write PATH VALUE\n"
+	      "       vfio-user lock PATH [--ready FILE]\n",
 	      stderr);
 	return 2;
 }
@@ -95,6 +102,8 @@ static int cmd_hold(int argc, char **argv)
 			ready = argv[++i];
 		else if (!strcmp(argv[i], "--no-container"))
 			no_container = 1;
+		else if (!strcmp(argv[i], "-name") && i + 1 < argc)
+			i++;
 		else
 			return usage();
 	}
@@ -197,6 +206,32 @@ static int cmd_write(int argc, char **argv)
 	return (size_t)n == len ? 0 : 1;
 }
 
+static int cmd_lock(int argc, char **argv)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd;
+
+	if (argc != 3 && !(argc == 5 && !strcmp(argv[3], "--ready")))
+		return usage();
+	fd = open(argv[2], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || fcntl(fd, F_SETLKW, &fl) < 0) {
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	if (argc == 5) {
+		int r = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (r < 0 || write(r, "ready\n", 6) != 6)
+			return 1;
+		close(r);
+	} else {
+		printf("ready\n");
+		fflush(stdout);
+	}
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -205,6 +240,8 @@ int main(int argc, char **argv)
 		return cmd_hold(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "open"))
 		return cmd_open(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "lock"))
+		return cmd_lock(argc, argv);
 	if (!strcmp(argv[1], "write"))
 		return cmd_write(argc - 1, argv + 1);
 	return usage();

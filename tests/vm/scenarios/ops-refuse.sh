@@ -117,3 +117,51 @@ dmaownctl bind "$NODRV_DEV" vfio-pci >/tmp/out 2>&1 || rc=$?
 expect bind-vfio-no-override-exit 1 "$rc"
 expect bind-vfio-no-override-names-errno yes "$(grep -q 'ENODEV' /tmp/out && echo yes || echo no)"
 expect bind-vfio-no-override-unchanged "$before" "$(show_devices)"
+
+# the VFIO driver's module cannot be found: exit 1, nothing changed
+before=$(show_devices)
+rc=0
+dmaownctl claim-group "$G_MULTI" --driver nosuch_vfio_pci >/tmp/out 2>&1 || rc=$?
+expect missing-module-exit 1 "$rc"
+expect missing-module-says-so yes "$(grep -q 'no module provides it' /tmp/out && echo yes || echo no)"
+expect missing-module-unchanged "$before" "$(show_devices)"
+
+# --driver auto: no VFIO variant driver has an alias for an e1000, so vfio-pci
+rc=0
+dmaownctl claim-group "$G_MULTI" --driver auto >/dev/null 2>&1 || rc=$?
+expect driver-auto-exit 0 "$rc"
+expect driver-auto-picks-vfio-pci vfio-pci "$(driver_of "$MULTI_A")"
+dmaownctl release "$G_MULTI" >/dev/null 2>&1
+
+# the mounted NVMe disk with --force: taken, and given back
+rc=0
+dmaownctl claim-group "$NVME_DEV" --force >/dev/null 2>&1 || rc=$?
+expect nvme-force-claims 0 "$rc"
+expect nvme-force-on-vfio vfio-pci "$(driver_of "$NVME_DEV")"
+dmaownctl release "$NVME_DEV" >/dev/null 2>&1
+expect nvme-force-release-back nvme "$(driver_of "$NVME_DEV")"
+umount -l "$BENCH_MNT" 2>/dev/null
+nvme_mount
+
+# another dmaownctl holds the lock: wait --timeout, then exit 1 naming its pid
+mkdir -p /run/dmaownctl
+vfio-user lock /run/dmaownctl/lock --ready /tmp/lock.ready &
+lock_pid=$!
+i=0
+while [ ! -e /tmp/lock.ready ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+before=$(show_devices)
+rc=0
+dmaownctl claim-group "$G_MULTI" --timeout 1 >/tmp/out 2>&1 || rc=$?
+expect lock-timeout-exit 1 "$rc"
+expect lock-timeout-names-pid yes "$(grep -q "pid $lock_pid" /tmp/out && echo yes || echo no)"
+expect lock-timeout-unchanged "$before" "$(show_devices)"
+kill "$lock_pid" 2>/dev/null
+wait "$lock_pid" 2>/dev/null
+rm -f /tmp/lock.ready
+
+# a QEMU-like holder: its VM name from -name
+dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
+hold_start "$G_MULTI" -name guest=vm7,debug-threads=on
+expect holder-vm-name vm7 "$(dmaownctl list -J "$G_MULTI" | tr -d ' \n' | sed -n 's/.*"vm":"\([^"]*\)".*/\1/p')"
+hold_stop
+dmaownctl release "$G_MULTI" >/dev/null 2>&1
