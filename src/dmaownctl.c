@@ -4,14 +4,17 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <locale.h>
 #include <stdarg.h>
 
+#include "conf.h"
 #include "dmaownctl.h"
 #include "group.h"
 #include "ops.h"
 #include "output.h"
 #include "pciinfo.h"
 #include "snapshot.h"
+#include "top.h"
 #include "util.h"
 
 /* Which options a command accepts. */
@@ -247,8 +250,12 @@ static const struct command commands[] = {
 	  "bind one device, refused where the kernel would refuse" },
 	{ "override", cmd_override, 1, 2, OPT_MUTATE | OPT_CLEAR, "DEVICE DRIVER|--clear",
 	  "set or clear driver_override" },
+	{ "top", cmd_top, 0, 0, OPT_MUTATE | OPT_DRIVER | OPT_NOIOMMU, "",
+	  "live view of every group's owner; c claims and r releases the selected group" },
 	{ "recover", cmd_recover, 0, 0, OPT_FINISH | OPT_MUTATE, "",
 	  "roll back (or --finish) an operation that was interrupted" },
+	{ "apply", cmd_apply, 0, 1, OPT_MUTATE, "[DEVICE]",
+	  "claim the groups that /etc/dmaownctl.conf names (DEVICE: its group only)" },
 	{ "snapshot", cmd_snapshot, 1, 1, 0, "DIR",
 	  "copy the PCI and IOMMU part of sysfs and the VFIO holders into DIR" },
 };
@@ -373,6 +380,9 @@ int main(int argc, char **argv)
 	bool all = false;
 	int opt, r;
 
+	/* libsmartcols draws the tree with line characters only in a UTF-8 locale. */
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
 	output_default_columns(&c.out);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":JrPno:hV", longopts, NULL)) != -1) {

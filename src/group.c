@@ -2,6 +2,7 @@
 /* The model of PCI devices and IOMMU groups, and the rules that name each group's owner. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -160,35 +161,24 @@ static unsigned read_hex_or(int dirfd, const char *name, unsigned fallback)
 	return (unsigned)v;
 }
 
-static void device_read_virtfns(int dfd, struct pci_device *d)
-{
-	_cleanup_closedir_ DIR *dir = NULL;
-	struct dirent *de;
-
-	if (sysfs_opendirat(dfd, ".", &dir) < 0)
-		return;
-	while ((de = readdir(dir))) {
-		char base[PCI_ADDR_MAX];
-
-		if (!startswith(de->d_name, "virtfn"))
-			continue;
-		if (sysfs_readlink_base(dfd, de->d_name, base, sizeof(base)) == 0)
-			strv_push(&d->virtfns, &d->n_virtfns, xstrdup(base));
-	}
-	strv_sort(d->virtfns, d->n_virtfns);
-}
-
+/* getdents64() itself: opendir()'s fstat() and fcntl()s cost more than this small read. */
 static void device_read_vfio_dev(int dfd, struct pci_device *d)
 {
-	_cleanup_closedir_ DIR *dir = NULL;
-	struct dirent *de;
+	_cleanup_close_ int fd = openat(dfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char buf[4096] __attribute__((aligned(8)));
+	ssize_t n;
 
-	if (sysfs_opendirat(dfd, "vfio-dev", &dir) < 0)
+	if (fd < 0)
 		return;
-	while ((de = readdir(dir)))
-		if (startswith(de->d_name, "vfio")) {
-			d->vfio_dev = xstrdup(de->d_name);
-			break;
+	while ((n = getdents64(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+
+			if (startswith(de->d_name, "vfio")) {
+				d->vfio_dev = xstrdup(de->d_name);
+				return;
+			}
+			off += de->d_reclen;
 		}
 }
 
@@ -198,6 +188,22 @@ enum {
 	UEV_SUBSYS = 1 << 2,
 	UEV_MODALIAS = 1 << 3,
 };
+
+/* "HEX" (sep '\0') or "HEX:HEX" (sep ':', b set), nothing after. */
+static bool hex_field(const char *s, char sep, unsigned long *a, unsigned long *b)
+{
+	char *end;
+
+	if (!isxdigit((unsigned char)*s))
+		return false;
+	*a = strtoul(s, &end, 16);
+	if (sep == '\0')
+		return *end == '\0';
+	if (*end != sep || !isxdigit((unsigned char)end[1]))
+		return false;
+	*b = strtoul(end + 1, &end, 16);
+	return *end == '\0';
+}
 
 /*
  * A PCI device's uevent holds its class, IDs, subsystem IDs and modalias (pci_uevent()):
@@ -212,25 +218,23 @@ static unsigned device_read_uevent(int dfd, struct pci_device *d)
 	if (sysfs_read_attr(dfd, "uevent", buf, sizeof(buf)) < 0)
 		return 0;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		unsigned a, b;
-		unsigned long cls;
-		char end;
+		unsigned long a, b;
 
 		if (startswith(line, "PCI_CLASS=")) {
-			if (sscanf(line + 10, "%lx%c", &cls, &end) == 1) {
-				d->class = cls;
+			if (hex_field(line + 10, '\0', &a, NULL)) {
+				d->class = a;
 				have |= UEV_CLASS;
 			}
 		} else if (startswith(line, "PCI_ID=")) {
-			if (sscanf(line + 7, "%x:%x%c", &a, &b, &end) == 2) {
-				d->vendor = a;
-				d->device = b;
+			if (hex_field(line + 7, ':', &a, &b)) {
+				d->vendor = (unsigned)a;
+				d->device = (unsigned)b;
 				have |= UEV_ID;
 			}
 		} else if (startswith(line, "PCI_SUBSYS_ID=")) {
-			if (sscanf(line + 14, "%x:%x%c", &a, &b, &end) == 2) {
-				d->subvendor = a;
-				d->subdevice = b;
+			if (hex_field(line + 14, ':', &a, &b)) {
+				d->subvendor = (unsigned)a;
+				d->subdevice = (unsigned)b;
 				have |= UEV_SUBSYS;
 			}
 		} else if (startswith(line, "MODALIAS=") && !(have & UEV_MODALIAS)) {
@@ -241,9 +245,10 @@ static unsigned device_read_uevent(int dfd, struct pci_device *d)
 	return have;
 }
 
-static int device_load(const struct sysroot *r, const char *name, struct pci_device *d)
+/* busfd: sys/bus/pci/devices, whose link for the device names its directory. */
+static int device_load(const struct sysroot *r, int busfd, const char *name,
+		       struct pci_device *d)
 {
-	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s", name);
 	_cleanup_close_ int dfd = -1;
 	unsigned char cfg[64];
 	char buf[PATH_MAX], comp[PCI_ADDR_MAX];
@@ -255,7 +260,7 @@ static int device_load(const struct sysroot *r, const char *name, struct pci_dev
 	snprintf(d->addr, sizeof(d->addr), "%s", name);
 	d->group = -1;
 
-	r_ = sysfs_readlink(r->fd, rel, buf, sizeof(buf));
+	r_ = sysfs_readlink(busfd, name, buf, sizeof(buf));
 	if (r_ < 0)
 		return r_;
 	d->syspath = path_join_link("sys/bus/pci/devices", buf);
@@ -268,7 +273,8 @@ static int device_load(const struct sysroot *r, const char *name, struct pci_dev
 			d->parent[0] = '\0';
 	}
 
-	dfd = sysfs_open(r, rel, O_RDONLY | O_DIRECTORY);
+	/* The resolved path: the same directory, with fewer components to look up. */
+	dfd = sysfs_open(r, d->syspath, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
 		return dfd;
 
@@ -296,9 +302,18 @@ static int device_load(const struct sysroot *r, const char *name, struct pci_dev
 		d->subdevice = read_hex_or(dfd, "subsystem_device", 0xffff);
 	}
 
-	/* The header type is in the part of config space that anyone may read. */
+	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0)
+		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
+
+	/*
+	 * The header type is in the part of config space that anyone may read. A VF's is
+	 * always a single-function type 0 (SR-IOV: VFs are endpoints and never PFs), which
+	 * spares the reads that dominate on a host with thousands of VFs.
+	 */
 	d->header = HDR_UNKNOWN;
-	{
+	if (d->physfn[0]) {
+		d->header = HDR_ENDPOINT;
+	} else {
 		_cleanup_close_ int cfd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
 
 		n = cfd >= 0 ? pread(cfd, cfg, sizeof(cfg), 0) : -1;
@@ -315,12 +330,8 @@ static int device_load(const struct sysroot *r, const char *name, struct pci_dev
 	d->boot_vga = base_class == 0x0300 || base_class == 0x0001 || d->class == 0
 			      ? read_int_or(dfd, "boot_vga", -1) : -1;
 	d->numa_node = read_int_or(dfd, "numa_node", -1);
-	d->sriov_totalvfs = read_int_or(dfd, "sriov_totalvfs", -1);
+	d->sriov_totalvfs = d->physfn[0] ? -1 : read_int_or(dfd, "sriov_totalvfs", -1);
 	d->sriov_numvfs = d->sriov_totalvfs >= 0 ? read_int_or(dfd, "sriov_numvfs", 0) : -1;
-	if (d->sriov_numvfs > 0)
-		device_read_virtfns(dfd, d);
-	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0)
-		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
 	if (d->driver)
 		device_read_vfio_dev(dfd, d);
 	if (sysfs_readlink_base(dfd, "iommu_group", buf, sizeof(buf)) == 0)
@@ -342,25 +353,18 @@ static void device_free(struct pci_device *d)
 	strv_free(d->drm);
 }
 
-/*
- * Full lower-case addresses in bus order: the longer domain (VMD) last, then the fixed-width
- * hex fields compare as text. (A natural, decimal sort put 0a:00.0 before 09:00.0.)
- */
 static int device_cmp(const void *a, const void *b)
 {
-	const char *x = ((const struct pci_device *)a)->addr;
-	const char *y = ((const struct pci_device *)b)->addr;
-	size_t dx = strcspn(x, ":"), dy = strcspn(y, ":");
-
-	if (dx != dy)
-		return dx < dy ? -1 : 1;
-	return strcmp(x, y);
+	return pci_addr_cmp(((const struct pci_device *)a)->addr,
+			    ((const struct pci_device *)b)->addr);
 }
 
 struct pci_device *model_find_device(const struct model *m, const char *addr)
 {
 	struct pci_device key;
 
+	if (m->n_devs == 0)
+		return NULL;
 	snprintf(key.addr, sizeof(key.addr), "%s", addr);
 	return bsearch(&key, m->devs, m->n_devs, sizeof(*m->devs), device_cmp);
 }
@@ -376,6 +380,8 @@ struct iommu_group *model_find_group(const struct model *m, int number)
 {
 	struct iommu_group key = { .number = number };
 
+	if (m->n_groups == 0)
+		return NULL;
 	return bsearch(&key, m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
 }
 
@@ -398,7 +404,7 @@ static int devices_load(const struct sysroot *r, struct model *m)
 			cap = cap ? cap * 2 : 64;
 			m->devs = xrealloc(m->devs, cap * sizeof(*m->devs));
 		}
-		ret = device_load(r, de->d_name, &m->devs[m->n_devs]);
+		ret = device_load(r, dirfd(dir), de->d_name, &m->devs[m->n_devs]);
 		if (ret < 0) {
 			/* A device may leave while we read it: hot unplug, VFs going away. */
 			device_free(&m->devs[m->n_devs]);
@@ -408,6 +414,18 @@ static int devices_load(const struct sysroot *r, struct model *m)
 	}
 	if (m->n_devs > 1)
 		qsort(m->devs, m->n_devs, sizeof(*m->devs), device_cmp);
+	/*
+	 * A PF's VFs: the kernel links each VF to its PF (physfn) as it links the PF to the VF
+	 * (virtfnN), so the VFs' links, read already and walked in bus order, spare reading
+	 * every PF's directory and its virtfn links.
+	 */
+	for (size_t i = 0; i < m->n_devs; i++) {
+		struct pci_device *pf;
+
+		if (!m->devs[i].physfn[0] || !(pf = model_find_device(m, m->devs[i].physfn)))
+			continue;
+		strv_push(&pf->virtfns, &pf->n_virtfns, xstrdup(m->devs[i].addr));
+	}
 	return 0;
 }
 
@@ -478,6 +496,33 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 	strv_free(links);
 }
 
+/* The types of a default domain (iommu_group_show_type()); without one it is "unknown". */
+static bool group_type_has_domain(const char *type)
+{
+	static const char *const types[] = { "DMA", "DMA-FQ", "identity", "blocked", "unmanaged" };
+
+	for (size_t i = 0; type && i < ARRAY_SIZE(types); i++)
+		if (streq(type, types[i]))
+			return true;
+	return false;
+}
+
+void group_details(const struct model *m, const struct iommu_group *g, char **name,
+		   char **reserved_regions)
+{
+	_cleanup_close_ int gfd = -1;
+	char rel[64];
+
+	*name = xstrdup(g->name);
+	*reserved_regions = NULL;
+	snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d", g->number);
+	if (!m->root || (gfd = sysfs_open(m->root, rel, O_RDONLY | O_DIRECTORY)) < 0)
+		return;
+	if (!*name)
+		*name = read_attr_dup(gfd, "name");
+	*reserved_regions = read_attr_dup(gfd, "reserved_regions");
+}
+
 static int groups_load(const struct sysroot *r, struct model *m)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
@@ -492,15 +537,21 @@ static int groups_load(const struct sysroot *r, struct model *m)
 		return ret;
 	m->iommu_groups_dir = true;
 	while ((de = readdir(dir))) {
-		_cleanup_close_ int gfd = -1;
 		struct iommu_group *g;
+		char rel[sizeof(de->d_name) + 32];
 		int number;
 
 		if (!group_number_parse(de->d_name, &number))
 			continue;
-		gfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (gfd < 0)
-			continue;
+		if (de->d_type != DT_DIR) {
+			_cleanup_close_ int gfd = -1;
+
+			if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
+				continue;
+			gfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (gfd < 0)
+				continue;
+		}
 		if (m->n_groups == cap) {
 			cap = cap ? cap * 2 : 64;
 			m->groups = xrealloc(m->groups, cap * sizeof(*m->groups));
@@ -508,9 +559,17 @@ static int groups_load(const struct sysroot *r, struct model *m)
 		g = &m->groups[m->n_groups++];
 		memset(g, 0, sizeof(*g));
 		g->number = number;
-		g->type = read_attr_dup(gfd, "type");
-		g->name = read_attr_dup(gfd, "name");
-		g->reserved_regions = read_attr_dup(gfd, "reserved_regions");
+		/* "N/type" from the groups' directory: no open and close of N's a group. */
+		snprintf(rel, sizeof(rel), "%s/type", de->d_name);
+		g->type = read_attr_dup(dirfd(dir), rel);
+		/*
+		 * A noiommu group has no default domain, so its type reads "unknown": only
+		 * then (or without a type file) can the name make it one.
+		 */
+		if (!group_type_has_domain(g->type)) {
+			snprintf(rel, sizeof(rel), "%s/name", de->d_name);
+			g->name = read_attr_dup(dirfd(dir), rel);
+		}
 		g->noiommu = g->name && streq(g->name, "vfio-noiommu");
 	}
 	if (m->n_groups > 1)
@@ -548,6 +607,7 @@ int model_load(const struct sysroot *r, struct model *m)
 	int ret;
 
 	memset(m, 0, sizeof(*m));
+	m->root = r;
 	if (sysfs_read_file(r, "proc/sys/kernel/osrelease", buf, sizeof(buf)) >= 0)
 		m->kernel_release = xstrdup(buf);
 	ret = devices_load(r, m);
@@ -580,7 +640,6 @@ void model_free(struct model *m)
 
 		free(g->type);
 		free(g->name);
-		free(g->reserved_regions);
 		free(g->devs);
 		for (size_t j = 0; j < g->n_holders; j++) {
 			free(g->holders[j].command);

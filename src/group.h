@@ -77,8 +77,7 @@ struct pci_device {
 struct iommu_group {
 	int number;
 	char *type;		/* default domain type, or NULL */
-	char *name;		/* "vfio-noiommu" for noiommu groups, else NULL */
-	char *reserved_regions;
+	char *name;		/* "vfio-noiommu" for noiommu groups, else NULL (see group_details) */
 	bool noiommu;
 	struct pci_device **devs;
 	size_t n_devs;
@@ -96,11 +95,20 @@ struct model {
 	bool iommu_groups_dir;	/* /sys/kernel/iommu_groups exists */
 	bool noiommu_mode;
 	bool holders_partial;	/* some processes' fds could not be read */
+	const struct sysroot *root;	/* what it was loaded from */
 };
 
 /* Loads the whole model below the root; returns 0 or -errno. */
 int model_load(const struct sysroot *r, struct model *m);
 void model_free(struct model *m);
+
+/*
+ * What only show prints, read when asked (the kernel works out reserved_regions at each
+ * read; list spares it for thousands of groups): the group's name (sysfs "name", set for
+ * noiommu groups and by some platforms) and its reserved regions. Both malloc'd or NULL.
+ */
+void group_details(const struct model *m, const struct iommu_group *g, char **name,
+		   char **reserved_regions);
 
 struct pci_device *model_find_device(const struct model *m, const char *addr);
 struct iommu_group *model_find_group(const struct model *m, int number);

@@ -269,6 +269,16 @@ static char *auto_driver(struct kmod_ctx *ctx, const struct pci_device *d)
 	return found ? found : xstrdup("vfio-pci");
 }
 
+char *ops_auto_driver(const struct sysroot *r, const struct pci_device *d)
+{
+	struct kmod_ctx *ctx = kmod_open(r);
+	char *drv = auto_driver(ctx, d);
+
+	if (ctx)
+		kmod_unref(ctx);
+	return drv;
+}
+
 /* --- the run directory: lock, journal and what each claimed device had --- */
 
 static volatile sig_atomic_t alarm_fired;

@@ -39,5 +39,9 @@ struct ops_result {
 int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res);
 void ops_result_free(struct ops_result *res);
 
+struct pci_device;
+/* --driver auto: the VFIO variant driver whose vfio_pci: alias matches, else vfio-pci. */
+char *ops_auto_driver(const struct sysroot *r, const struct pci_device *d);
+
 /* Finishes (finish) or rolls back the operation that the journal records. */
 int ops_recover(const struct sysroot *r, bool finish, double timeout, struct ops_result *res);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio_ext.h>
 #include <json-c/json.h>
 #include <libsmartcols.h>
 
@@ -187,13 +188,35 @@ static char *holders_summary(const struct iommu_group *g)
 	return s;
 }
 
+/*
+ * Neighbours are alike (a PF's VFs, a chipset's functions): the last name found is kept,
+ * which spares most of libpci's lookups on a host with thousands of VFs.
+ */
 static char *device_description(const struct pci_device *d)
 {
-	char buf[512];
+	static unsigned vendor = ~0u, device = ~0u;
+	static char buf[512];
 
-	if (pciinfo_device_name(d->vendor, d->device, buf, sizeof(buf)))
-		return xstrdup(buf);
-	return NULL;
+	if (d->vendor != vendor || d->device != device) {
+		if (!pciinfo_device_name(d->vendor, d->device, buf, sizeof(buf)))
+			return NULL;
+		vendor = d->vendor;
+		device = d->device;
+	}
+	return xstrdup(buf);
+}
+
+static const char *class_name(unsigned long cls)
+{
+	static unsigned long last = ~0ul;
+	static char buf[256];
+
+	if (cls >> 8 != last) {
+		if (!pciinfo_class_name(cls, buf, sizeof(buf)))
+			return NULL;
+		last = cls >> 8;
+	}
+	return buf;
 }
 
 static char *device_flags(const struct pci_device *d)
@@ -242,8 +265,8 @@ static char *device_cell(const struct iommu_group *g, const struct pci_device *d
 	case COL_OVERRIDE:
 		return xstrdup(d->override);
 	case COL_CLASS:
-		if (pciinfo_class_name(d->class, buf, sizeof(buf)))
-			return xstrdup(buf);
+		if (class_name(d->class))
+			return xstrdup(class_name(d->class));
 		return xasprintf("%06lx", d->class);
 	case COL_ID:
 		return xasprintf("%04x:%04x", d->vendor, d->device);
@@ -358,7 +381,7 @@ static json_object *json_device(const struct pci_device *d, bool detailed)
 	snprintf(buf, sizeof(buf), "%06lx", d->class);
 	json_object_object_add(o, "class", json_object_new_string(buf));
 	json_object_object_add(o, "class_name",
-			       json_str(pciinfo_class_name(d->class, buf, sizeof(buf))));
+			       json_str(class_name(d->class)));
 	snprintf(buf, sizeof(buf), "%04x", d->vendor);
 	json_object_object_add(o, "vendor_id", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%04x", d->device);
@@ -448,28 +471,77 @@ static json_object *json_group(const struct model *m, const struct iommu_group *
 	json_object_object_add(o, "holders", a);
 	if (detailed) {
 		char **why = isolation_explain(m, g);
+		_cleanup_free_ char *name = NULL, *regions = NULL;
 		size_t n = 0;
 
 		while (why && why[n])
 			n++;
-		json_object_object_add(o, "name", json_str(g->name));
-		json_object_object_add(o, "reserved_regions",
-				       json_reserved_regions(g->reserved_regions));
+		group_details(m, g, &name, &regions);
+		json_object_object_add(o, "name", json_str(name));
+		json_object_object_add(o, "reserved_regions", json_reserved_regions(regions));
 		json_object_object_add(o, "why_shared", json_strv(why, n));
 		strv_free(why);
 	}
 	return o;
 }
 
+#define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 static int print_json(json_object *root)
 {
-	const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_SPACED |
-							     JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(root, JSON_FLAGS);
 	int r = puts(s) < 0 ? -EIO : 0;
 
 	json_object_put(root);
 	return r;
+}
+
+/*
+ * Prints root, whose last member is the array "groups" holding one null, with that null
+ * replaced by each group that json_group() makes in turn: json-c prints each group,
+ * indented as it would be inside the document, between the head and the tail that json-c
+ * prints around the null. The same bytes as one document, in the memory of one group, not
+ * of all (a whole document of 16k devices took over 100 MB).
+ */
+static int print_json_groups(json_object *root, const struct model *m, const bool *sel)
+{
+	const char *doc = json_object_to_json_string_ext(root, JSON_FLAGS);
+	const char *mark = NULL, *indent;
+	size_t indent_len;
+	bool first = true;
+
+	for (const char *p = strstr(doc, "null"); p; p = strstr(p + 1, "null"))
+		mark = p;	/* the last one: "groups" is the last member */
+	if (!mark)
+		return print_json(root);
+	indent = mark;
+	while (indent > doc && indent[-1] == ' ')
+		indent--;
+	indent_len = (size_t)(mark - indent);
+	fwrite(doc, 1, (size_t)(mark - doc), stdout);
+	for (size_t i = 0; i < m->n_groups; i++) {
+		json_object *g;
+		const char *s;
+
+		if (sel && !sel[i])
+			continue;
+		g = json_group(m, &m->groups[i], false);
+		s = json_object_to_json_string_ext(g, JSON_FLAGS);
+		if (!first) {
+			fputs(",\n", stdout);
+			fwrite(indent, 1, indent_len, stdout);
+		}
+		first = false;
+		for (const char *nl; (nl = strchr(s, '\n')); s = nl + 1) {
+			fwrite(s, 1, (size_t)(nl - s + 1), stdout);
+			fwrite(indent, 1, indent_len, stdout);
+		}
+		fputs(s, stdout);
+		json_object_put(g);
+	}
+	puts(mark + strlen("null"));
+	json_object_put(root);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -EIO;
 }
 
 static json_object *json_document(const struct model *m)
@@ -487,14 +559,19 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 	bool tree = false;
 	int ret = 0;
 
+	/* One thread writes stdout: spare the lock that each of libsmartcols' fputs() takes. */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	if (o->json) {
 		json_object *root = json_document(m), *a = json_object_new_array();
+		bool any = false;
 
-		for (size_t i = 0; i < m->n_groups; i++)
-			if (!sel || sel[i])
-				json_object_array_add(a, json_group(m, &m->groups[i], false));
+		for (size_t i = 0; i < m->n_groups && !any; i++)
+			any = !sel || sel[i];
 		json_object_object_add(root, "groups", a);
-		return print_json(root);
+		if (!any)
+			return print_json(root);
+		json_object_array_add(a, NULL);
+		return print_json_groups(root, m, sel);
 	}
 
 	tb = scols_new_table();

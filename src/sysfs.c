@@ -279,6 +279,15 @@ int pci_addr_normalize(const char *in, char *out, size_t size)
 	return 0;
 }
 
+int pci_addr_cmp(const char *a, const char *b)
+{
+	size_t da = strcspn(a, ":"), db = strcspn(b, ":");
+
+	if (da != db)
+		return da < db ? -1 : 1;
+	return strcmp(a, b);
+}
+
 bool pci_addr_from_path(const char *path, char *out, size_t size)
 {
 	const char *end = path + strlen(path);

@@ -42,6 +42,11 @@ const char *path_basename(const char *p);
 bool pci_addr_valid(const char *s);
 /* Turns a full or short PCI address into the full, lower-case form. */
 int pci_addr_normalize(const char *in, char *out, size_t size);
+/*
+ * Orders full lower-case PCI addresses as the bus does: the longer domain (VMD) last,
+ * then the fixed-width hex fields as text. (A natural, decimal sort puts 0a before 09.)
+ */
+int pci_addr_cmp(const char *a, const char *b);
 /* Finds the last path component that is a full PCI address; NULL if none. */
 bool pci_addr_from_path(const char *path, char *out, size_t size);
 bool driver_name_valid(const char *s);

@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The boot configuration: parse /etc/dmaownctl.conf and claim the groups it names. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+
+#include "conf.h"
+#include "ops.h"
+#include "util.h"
+
+#define CONF_FILE "etc/dmaownctl.conf"
+#define CONF_DIR "etc/dmaownctl.d"
+#define CONF_SIZE_MAX (1024 * 1024)
+
+/* --- the parser: text in, entries out, nothing else --- */
+
+static void conf_entry_free(struct conf_entry *e)
+{
+	free(e->path);
+	free(e->driver);
+	free(e->owner);
+	free(e->file);
+}
+
+void conf_free(struct conf *conf)
+{
+	for (size_t i = 0; i < conf->n_entries; i++)
+		conf_entry_free(&conf->entries[i]);
+	free(conf->entries);
+	conf->entries = NULL;
+	conf->n_entries = 0;
+}
+
+static bool hex4(const char *s, size_t len, unsigned *val)
+{
+	unsigned v = 0;
+
+	if (len != 4)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0' :
+					 tolower((unsigned char)s[i]) - 'a' + 10);
+	}
+	*val = v;
+	return true;
+}
+
+/* VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE], four hex digits each, as lspci -nn prints them. */
+static bool parse_id(const char *s, struct conf_entry *e)
+{
+	unsigned v[4];
+	size_t n = 0;
+
+	for (;;) {
+		size_t len = strcspn(s, ":");
+
+		if (n == 4 || !hex4(s, len, &v[n]))
+			return false;
+		n++;
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	if (n != 2 && n != 4)
+		return false;
+	e->vendor = v[0];
+	e->device = v[1];
+	e->subsys = n == 4;
+	e->subvendor = e->subsys ? v[2] : 0;
+	e->subdevice = e->subsys ? v[3] : 0;
+	return true;
+}
+
+/*
+ * A slot path as the kernel's pci= options take it: [DOMAIN:]BUS:DEV.FN of the device on
+ * the root bus, then /DEV.FN for each bridge down. Bus numbers below the root bus are left
+ * out because they move when a card is added; the route through the slots does not.
+ */
+static bool parse_path(const char *s, char **ret)
+{
+	char out[CONF_PATH_MAX], first[PCI_ADDR_MAX];
+	size_t len = strcspn(s, "/"), n;
+
+	if (len == 0 || len >= sizeof(first))
+		return false;
+	memcpy(first, s, len);
+	first[len] = '\0';
+	if (pci_addr_normalize(first, out, sizeof(out)) < 0)
+		return false;
+	n = strlen(out);
+	for (s += len; *s; s += 5) {
+		unsigned dev;
+
+		/* "/DD.F" */
+		if (s[0] != '/' || !isxdigit((unsigned char)s[1]) ||
+		    !isxdigit((unsigned char)s[2]) || s[3] != '.' || s[4] < '0' || s[4] > '7')
+			return false;
+		dev = (unsigned)strtoul((char[]){ s[1], s[2], '\0' }, NULL, 16);
+		if (dev > 0x1f || n + 5 >= sizeof(out))
+			return false;
+		out[n++] = '/';
+		out[n++] = (char)tolower((unsigned char)s[1]);
+		out[n++] = (char)tolower((unsigned char)s[2]);
+		out[n++] = '.';
+		out[n++] = s[4];
+		out[n] = '\0';
+	}
+	*ret = xstrdup(out);
+	return true;
+}
+
+/* A user or group name as useradd(8) allows it, or a number. */
+static bool id_name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > 32 || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (isalnum(ch) || ch == '_' || ch == '.' || ch == '-')
+			continue;
+		if (ch == '$' && i == len - 1)
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static bool parse_owner(const char *s)
+{
+	const char *colon = strchr(s, ':');
+
+	if (!colon)
+		return id_name_valid(s, strlen(s));
+	return id_name_valid(s, (size_t)(colon - s)) &&
+	       id_name_valid(colon + 1, strlen(colon + 1));
+}
+
+static char *vsay(const char *file, unsigned line, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	return xasprintf("%s:%u: %s", file, line, msg ? msg : "out of memory");
+}
+
+static void conf_error(char ***errs, size_t *n_errs, const char *file, unsigned line,
+		       const char *fmt, ...) _printf_(5, 6);
+static void conf_error(char ***errs, size_t *n_errs, const char *file, unsigned line,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	strv_push(errs, n_errs, vsay(file, line, fmt, ap));
+	va_end(ap);
+}
+
+static const char options_help[] =
+	"options are at=PATH, driver=NAME|auto and owner=USER[:GROUP]";
+
+/* One KEY=VALUE word into e; returns NULL, or why it is bad. */
+static char *parse_option(const char *word, struct conf_entry *e)
+{
+	const char *eq = strchr(word, '='), *val;
+	size_t klen;
+
+	if (!eq)
+		return xasprintf("unexpected '%s': %s", word, options_help);
+	klen = (size_t)(eq - word);
+	val = eq + 1;
+	if (klen == 2 && !strncmp(word, "at", 2)) {
+		if (e->path)
+			return xstrdup("'at' given twice");
+		if (!parse_path(val, &e->path))
+			return xasprintf("invalid slot path '%s': expected the address on the "
+					 "root bus and the device.function of each hop down, "
+					 "such as 0000:00:1c.0/00.0", val);
+		return NULL;
+	}
+	if (klen == 6 && !strncmp(word, "driver", 6)) {
+		if (e->driver)
+			return xstrdup("'driver' given twice");
+		if (!streq(val, "auto") &&
+		    (!driver_name_valid(val) || group_driver_kind(val, false) != DRV_VFIO))
+			return xasprintf("driver '%s' is not a VFIO driver: give vfio-pci, a "
+					 "variant such as mlx5_vfio_pci, or auto", val);
+		e->driver = xstrdup(val);
+		return NULL;
+	}
+	if (klen == 5 && !strncmp(word, "owner", 5)) {
+		if (e->owner)
+			return xstrdup("'owner' given twice");
+		if (!parse_owner(val))
+			return xasprintf("invalid owner '%s': expected USER or USER:GROUP", val);
+		e->owner = xstrdup(val);
+		return NULL;
+	}
+	return xasprintf("unknown option '%.*s': %s", (int)klen, word, options_help);
+}
+
+/* Parses one line's words into e; returns NULL, or why the line is bad. */
+static char *parse_words(char **w, size_t n, struct conf_entry *e)
+{
+	if (!streq(w[0], "claim"))
+		return xasprintf("unknown keyword '%s': a line is 'claim VENDOR:DEVICE "
+				 "[at=PATH] [driver=NAME|auto] [owner=USER[:GROUP]]'", w[0]);
+	if (n < 2)
+		return xstrdup("'claim' needs the device's VENDOR:DEVICE ID");
+	if (strspn(w[1], "0123456789") == strlen(w[1]))
+		return xasprintf("'%s' looks like a group number: name the device by its "
+				 "VENDOR:DEVICE ID instead, group numbers change with the "
+				 "hardware and the kernel", w[1]);
+	if (!parse_id(w[1], e))
+		return xasprintf("invalid ID '%s': expected VENDOR:DEVICE or VENDOR:DEVICE:"
+				 "SUBVENDOR:SUBDEVICE, four hex digits each", w[1]);
+	for (size_t i = 2; i < n; i++) {
+		char *why = parse_option(w[i], e);
+
+		if (why)
+			return why;
+	}
+	if (!e->driver)
+		e->driver = xstrdup("vfio-pci");
+	return NULL;
+}
+
+int conf_parse(struct conf *conf, const char *file, const char *text, char ***errs,
+	       size_t *n_errs)
+{
+	struct conf_entry *got = NULL;
+	size_t n_got = 0, bad = 0;
+	unsigned line = 0;
+
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, "\n");
+		_cleanup_free_ char *buf = strndup(p, len);
+		char *w[16], *save = NULL, *tok, *why;
+		size_t n = 0;
+		struct conf_entry e = { 0 };
+
+		p += len + (p[len] == '\n');
+		line++;
+		if (!buf)
+			abort();
+		buf[strcspn(buf, "#")] = '\0';
+		for (tok = strtok_r(buf, " \t\r\v\f", &save); tok;
+		     tok = strtok_r(NULL, " \t\r\v\f", &save)) {
+			if (n == ARRAY_SIZE(w))
+				break;
+			w[n++] = tok;
+		}
+		if (n == 0)
+			continue;
+		if (tok) {
+			conf_error(errs, n_errs, file, line, "too many words on the line");
+			bad++;
+			continue;
+		}
+		why = parse_words(w, n, &e);
+		if (why) {
+			conf_error(errs, n_errs, file, line, "%s", why);
+			free(why);
+			conf_entry_free(&e);
+			bad++;
+			continue;
+		}
+		e.file = xstrdup(file);
+		e.line = line;
+		got = xrealloc(got, (n_got + 1) * sizeof(*got));
+		got[n_got++] = e;
+	}
+	if (bad) {
+		/* A file with a mistake is not half applied. */
+		for (size_t i = 0; i < n_got; i++)
+			conf_entry_free(&got[i]);
+		free(got);
+		return -EINVAL;
+	}
+	if (n_got) {
+		conf->entries = xrealloc(conf->entries,
+					 (conf->n_entries + n_got) * sizeof(*got));
+		memcpy(conf->entries + conf->n_entries, got, n_got * sizeof(*got));
+		conf->n_entries += n_got;
+	}
+	free(got);
+	return 0;
+}
+
+/* --- matching devices --- */
+
+int conf_slot_path(const struct model *m, const struct pci_device *d, char *buf, size_t size)
+{
+	const struct pci_device *chain[33];
+	size_t n = 0, len;
+
+	chain[n++] = d;
+	while (d->parent[0]) {
+		const struct pci_device *up = model_find_device(m, d->parent);
+		size_t dom = strcspn(d->addr, ":");
+
+		/* A new domain (VMD) starts a new root bus. */
+		if (!up || strcspn(up->addr, ":") != dom || strncmp(up->addr, d->addr, dom))
+			break;
+		if (n == ARRAY_SIZE(chain))
+			return -ELOOP;
+		chain[n++] = d = up;
+	}
+	len = strlen(chain[n - 1]->addr);
+	if (len + 5 * (n - 1) >= size)
+		return -ENAMETOOLONG;
+	strcpy(buf, chain[n - 1]->addr);
+	/* Below the root bus, each hop is the "DD.F" that ends the address. */
+	for (size_t i = n - 1; i-- > 0;) {
+		const char *a = chain[i]->addr;
+
+		buf[len++] = '/';
+		memcpy(buf + len, a + strlen(a) - 4, 5);
+		len += 4;
+	}
+	return 0;
+}
+
+bool conf_entry_matches(const struct conf_entry *e, const struct pci_device *d,
+			const char *slot_path)
+{
+	if (e->vendor != d->vendor || e->device != d->device)
+		return false;
+	if (e->subsys && (e->subvendor != d->subvendor || e->subdevice != d->subdevice))
+		return false;
+	return !e->path || (slot_path && streq(e->path, slot_path));
+}
+
+static const char *id_text(const struct conf_entry *e, char *buf, size_t size)
+{
+	if (e->subsys)
+		snprintf(buf, size, "%04x:%04x:%04x:%04x", e->vendor, e->device, e->subvendor,
+			 e->subdevice);
+	else
+		snprintf(buf, size, "%04x:%04x", e->vendor, e->device);
+	return buf;
+}
+
+/* --- loading the files below the root --- */
+
+/* The name of a file as its admin knows it: below --sysroot when one is given. */
+static char *display_name(const struct sysroot *r, const char *rel)
+{
+	size_t n = strlen(r->path);
+
+	if (r->live)
+		return xasprintf("/%s", rel);
+	while (n > 1 && r->path[n - 1] == '/')
+		n--;
+	return xasprintf("%.*s/%s", (int)n, r->path, rel);
+}
+
+/* Reads one file and parses it; a missing file is no error when optional. */
+static void conf_load_file(const struct sysroot *r, const char *rel, bool optional,
+			   struct conf *conf, char ***errs, size_t *n_errs)
+{
+	_cleanup_free_ char *name = display_name(r, rel), *text = NULL;
+	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NOCTTY);
+	size_t len = 0;
+	struct stat st;
+	ssize_t k;
+
+	if (fd == -ENOENT && optional)
+		return;
+	if (fd < 0) {
+		strv_push(errs, n_errs, xasprintf("%s: %s", name, strerror(-fd)));
+		return;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		strv_push(errs, n_errs, xasprintf("%s: not a regular file", name));
+		return;
+	}
+	text = xmalloc(CONF_SIZE_MAX + 1);
+	while (len <= CONF_SIZE_MAX && (k = read(fd, text + len, CONF_SIZE_MAX + 1 - len)) != 0) {
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			strv_push(errs, n_errs, xasprintf("%s: %s", name, strerror(errno)));
+			return;
+		}
+		len += (size_t)k;
+	}
+	if (len > CONF_SIZE_MAX) {
+		strv_push(errs, n_errs, xasprintf("%s: larger than 1 MiB", name));
+		return;
+	}
+	if (memchr(text, '\0', len)) {
+		strv_push(errs, n_errs, xasprintf("%s: not a text file (a NUL byte)", name));
+		return;
+	}
+	text[len] = '\0';
+	conf_parse(conf, name, text, errs, n_errs);
+}
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* /etc/dmaownctl.conf, then /etc/dmaownctl.d/\*.conf in the C locale's order. */
+static void conf_load(const struct sysroot *r, struct conf *conf, char ***errs, size_t *n_errs)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	int ret;
+
+	conf_load_file(r, CONF_FILE, true, conf, errs, n_errs);
+	ret = sysfs_opendir(r, CONF_DIR, &dir);
+	if (ret == -ENOENT)
+		return;
+	if (ret < 0) {
+		_cleanup_free_ char *name = display_name(r, CONF_DIR);
+
+		strv_push(errs, n_errs, xasprintf("%s: %s", name, strerror(-ret)));
+		return;
+	}
+	while ((de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || len <= 5 || !streq(de->d_name + len - 5, ".conf"))
+			continue;
+		strv_push(&names, &n, xasprintf(CONF_DIR "/%s", de->d_name));
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), strcmp_ptr);
+	for (size_t i = 0; i < n; i++)
+		conf_load_file(r, names[i], false, conf, errs, n_errs);
+	strv_free(names);
+}
+
+/* --- apply --- */
+
+/* Runs one operation for entry e and prints its plan and result; returns its exit code. */
+static int apply_op(struct ctl *c, const struct conf_entry *e, enum ops_kind kind,
+		    const char *arg, const char *driver, const char *owner)
+{
+	struct ops_request req = {
+		.kind = kind,
+		.arg = arg,
+		.driver = driver,
+		.owner = owner,
+		.force = c->force,
+		.dry_run = c->dry_run,
+		.timeout = c->timeout,
+	};
+	struct ops_result res;
+	char id[32];
+	int code;
+
+	if (c->dry_run) {
+		printf("# %s %s for %s:%u (claim %s)\n",
+		       kind == OPS_CLAIM_GROUP ? "group" : "device", arg, e->file, e->line,
+		       id_text(e, id, sizeof(id)));
+		fflush(stdout);
+	}
+	code = ops_run(&c->root, &req, &res);
+
+	for (size_t i = 0; c->dry_run && i < res.n_plan; i++)
+		printf("%s\n", res.plan[i]);
+	if (res.message) {
+		if (code == EXIT_DONE)
+			printf("%s:%u: %s\n", e->file, e->line, res.message);
+		else
+			fprintf(stderr, "%s: %s:%u: %s\n", program_name, e->file, e->line,
+				res.message);
+	}
+	fflush(stdout);
+	ops_result_free(&res);
+	return code;
+}
+
+/* Bridges stay on their port driver: vfio-pci does not take them. */
+static bool is_endpoint(const struct pci_device *d)
+{
+	return d->header != HDR_BRIDGE && d->header != HDR_CARDBUS;
+}
+
+static int worse(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* Entries that match devices of one group must agree on what the group becomes. */
+static bool entries_agree(const struct conf_entry *a, const struct conf_entry *b)
+{
+	return streq(a->driver, b->driver) && streq_ptr(a->owner, b->owner);
+}
+
+/*
+ * The entry that names a device of group g (an endpoint: bridges stay on their port
+ * driver), or NULL. *conflict is set when two entries ask for different things.
+ */
+static const struct conf_entry *group_entry(const struct model *m, const struct conf *conf,
+					    const struct iommu_group *g, bool *used,
+					    const struct conf_entry **conflict)
+{
+	const struct conf_entry *pick = NULL;
+
+	*conflict = NULL;
+	for (size_t i = 0; i < g->n_devs; i++) {
+		const struct pci_device *d = g->devs[i];
+		char path[CONF_PATH_MAX];
+		bool have_path = conf_slot_path(m, d, path, sizeof(path)) == 0;
+
+		if (!is_endpoint(d))
+			continue;
+		for (size_t j = 0; j < conf->n_entries; j++) {
+			const struct conf_entry *e = &conf->entries[j];
+
+			if (!conf_entry_matches(e, d, have_path ? path : NULL))
+				continue;
+			if (used)
+				used[j] = true;
+			if (!pick)
+				pick = e;
+			else if (!entries_agree(pick, e) && !*conflict)
+				*conflict = e;
+		}
+	}
+	return pick;
+}
+
+static int conflict_error(const struct iommu_group *g, const struct conf_entry *a,
+			  const struct conf_entry *b)
+{
+	return fail(EXIT_USAGE, "%s:%u: group %d: this entry and %s:%u ask for different "
+		    "drivers or owners: the group is left alone", b->file, b->line, g->number,
+		    a->file, a->line);
+}
+
+/* A device of the configuration without an IOMMU group, or a bridge: say why not. */
+static int apply_unclaimable(struct ctl *c, const struct model *m, const struct conf *conf,
+			   bool *used, const struct pci_device *d)
+{
+	char path[CONF_PATH_MAX];
+	bool have_path = conf_slot_path(m, d, path, sizeof(path)) == 0;
+	int code = EXIT_DONE;
+
+	for (size_t j = 0; j < conf->n_entries; j++) {
+		const struct conf_entry *e = &conf->entries[j];
+
+		if (!conf_entry_matches(e, d, have_path ? path : NULL))
+			continue;
+		if (used)
+			used[j] = true;
+		if (!is_endpoint(d)) {
+			warnx_("%s:%u: %s is a bridge: it stays on its port driver", e->file,
+			       e->line, d->addr);
+			continue;
+		}
+		code = worse(code, fail(EXIT_REFUSED, "%s:%u: %s is in no IOMMU group: the "
+					"IOMMU is off or absent (boot with intel_iommu=on or "
+					"amd_iommu=on)", e->file, e->line, d->addr));
+	}
+	return code;
+}
+
+/*
+ * Whether unbound members of g join it one by one: claim-group has nothing to do for a
+ * group that is claimed already, unless it also changes the owner.
+ */
+static bool joins(const struct iommu_group *g, const struct conf_entry *e)
+{
+	return g->owner == OWNER_VFIO && !e->owner;
+}
+
+/* An unbound member of a group that is claimed already: it gets the VFIO driver too. */
+static int apply_join(struct ctl *c, const struct conf_entry *e, const struct pci_device *d)
+{
+	_cleanup_free_ char *drv = NULL;
+	int code = EXIT_DONE;
+
+	drv = streq(e->driver, "auto") ? ops_auto_driver(&c->root, d) : xstrdup(e->driver);
+	if (streq(drv, "vfio_pci")) {
+		free(drv);
+		drv = xstrdup("vfio-pci");
+	}
+	/* The override first, so that no host driver takes it before the bind. */
+	if (!streq_ptr(d->override, drv))
+		code = apply_op(c, e, OPS_OVERRIDE, d->addr, drv, NULL);
+	if (code == EXIT_DONE)
+		code = apply_op(c, e, OPS_BIND, d->addr, drv, NULL);
+	return code;
+}
+
+/* Claims group g for entry e, or binds the members that it lacks. */
+static int apply_group(struct ctl *c, const struct iommu_group *g, const struct conf_entry *e)
+{
+	_cleanup_free_ char *arg = xasprintf("%d", g->number);
+	int code = EXIT_DONE;
+	bool joined = false;
+
+	if (joins(g, e)) {
+		for (size_t i = 0; i < g->n_devs; i++) {
+			const struct pci_device *d = g->devs[i];
+
+			if (is_endpoint(d) && !d->driver) {
+				code = worse(code, apply_join(c, e, d));
+				joined = true;
+			}
+		}
+		if (joined)
+			return code;
+	}
+	return apply_op(c, e, OPS_CLAIM_GROUP, arg, e->driver, e->owner);
+}
+
+static int apply_all(struct ctl *c, const struct model *m, const struct conf *conf)
+{
+	_cleanup_free_ bool *used = xcalloc(conf->n_entries, sizeof(bool));
+	int code = EXIT_DONE;
+
+	for (size_t i = 0; i < m->n_devs; i++)
+		if (m->devs[i].group < 0)
+			code = worse(code, apply_unclaimable(c, m, conf, used, &m->devs[i]));
+	for (size_t i = 0; i < m->n_groups; i++) {
+		const struct iommu_group *g = &m->groups[i];
+		const struct conf_entry *e, *other;
+
+		e = group_entry(m, conf, g, used, &other);
+		for (size_t k = 0; k < g->n_devs; k++)
+			if (!is_endpoint(g->devs[k]))
+				apply_unclaimable(c, m, conf, used, g->devs[k]);
+		if (!e)
+			continue;
+		if (other) {
+			code = worse(code, conflict_error(g, e, other));
+			continue;
+		}
+		code = worse(code, apply_group(c, g, e));
+	}
+	for (size_t j = 0; j < conf->n_entries; j++) {
+		const struct conf_entry *e = &conf->entries[j];
+		const struct pci_device *d;
+		char id[32], path[CONF_PATH_MAX];
+
+		if (used[j])
+			continue;
+		/* at= given as a bus address: say where that device really is. */
+		d = e->path && !strchr(e->path, '/') ? model_find_device(m, e->path) : NULL;
+		if (d && conf_slot_path(m, d, path, sizeof(path)) == 0 && !streq(path, e->path))
+			warnx_("%s:%u: no device matches %s at %s: at= is the route from the root "
+			       "bus, and %s is at %s", e->file, e->line, id_text(e, id, sizeof(id)),
+			       e->path, d->addr, path);
+		else
+			warnx_("%s:%u: no device matches %s%s%s", e->file, e->line,
+			       id_text(e, id, sizeof(id)), e->path ? " at " : "",
+			       e->path ? e->path : "");
+	}
+	return code;
+}
+
+/*
+ * One device that has just appeared (the udev rule): its group is claimed, or the device
+ * joins the group when the rest of it is claimed already, before the rules that follow
+ * load its host driver's module.
+ */
+static int apply_device(struct ctl *c, const struct model *m, const struct conf *conf,
+			const char *arg)
+{
+	char addr[PCI_ADDR_MAX];
+	const struct pci_device *d;
+	const struct iommu_group *g;
+	const struct conf_entry *e, *other;
+
+	if (pci_addr_normalize(arg, addr, sizeof(addr)) < 0)
+		return fail(EXIT_USAGE, "invalid device '%s': expected a PCI address "
+			    "(0000:03:00.0 or 03:00.0)", arg);
+	d = model_find_device(m, addr);
+	if (!d)
+		return fail(EXIT_USAGE, "no such device: %s", addr);
+	g = d->group >= 0 ? model_find_group(m, d->group) : NULL;
+	if (!g)
+		return apply_unclaimable(c, m, conf, NULL, d);
+	e = group_entry(m, conf, g, NULL, &other);
+	if (!e)
+		return EXIT_DONE;	/* not ours: every PCI device comes through here */
+	if (other)
+		return conflict_error(g, e, other);
+	return apply_group(c, g, e);
+}
+
+/* Reads a device's vendor and device IDs below the root. */
+static bool read_ids(const struct sysroot *r, const char *addr, unsigned *vendor,
+		     unsigned *device)
+{
+	_cleanup_free_ char *v = xasprintf("sys/bus/pci/devices/%s/vendor", addr);
+	_cleanup_free_ char *d = xasprintf("sys/bus/pci/devices/%s/device", addr);
+	char buf[32];
+
+	if (sysfs_read_file(r, v, buf, sizeof(buf)) < 0)
+		return false;
+	*vendor = (unsigned)strtoul(buf, NULL, 16);
+	if (sysfs_read_file(r, d, buf, sizeof(buf)) < 0)
+		return false;
+	*device = (unsigned)strtoul(buf, NULL, 16);
+	return true;
+}
+
+/*
+ * udev runs 'apply DEVICE' for every PCI device at boot: before the whole model is loaded
+ * (and /proc scanned for holders), a look at the IDs of the device's group members says
+ * whether any entry can match at all. False only when none can.
+ */
+static bool group_may_match(const struct sysroot *r, const char *addr, const struct conf *conf)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/iommu_group/devices", addr);
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+	bool may = false;
+
+	if (sysfs_opendir(r, rel, &dir) < 0)
+		strv_push(&names, &n, xstrdup(addr));
+	else
+		while ((de = readdir(dir)))
+			if (pci_addr_valid(de->d_name))
+				strv_push(&names, &n, xstrdup(de->d_name));
+	for (size_t i = 0; i < n && !may; i++) {
+		unsigned vendor, device;
+
+		/* Unreadable: let the model decide. */
+		if (!read_ids(r, names[i], &vendor, &device)) {
+			may = true;
+			break;
+		}
+		for (size_t j = 0; j < conf->n_entries && !may; j++)
+			may = conf->entries[j].vendor == vendor &&
+			      conf->entries[j].device == device;
+	}
+	strv_free(names);
+	return may;
+}
+
+int cmd_apply(struct ctl *c)
+{
+	struct conf conf = { 0 };
+	_cleanup_free_ char *rel = NULL;
+	char addr[PCI_ADDR_MAX], **errs = NULL;
+	size_t n_errs = 0;
+	struct model m;
+	int code = EXIT_DONE, r;
+
+	if (!c->root.live && !c->dry_run)
+		return fail(EXIT_USAGE, "a --sysroot tree is only read: add --dry-run");
+	if (!c->dry_run && geteuid() != 0)
+		return fail(EXIT_USAGE, "apply writes to sysfs: run it as root "
+			    "(or add --dry-run)");
+	conf_load(&c->root, &conf, &errs, &n_errs);
+	for (size_t i = 0; i < n_errs; i++)
+		code = fail(EXIT_USAGE, "%s", errs[i]);
+	strv_free(errs);
+	if (conf.n_entries == 0) {
+		if (!code && c->argc == 0)
+			printf("nothing to claim: no entry in /etc/dmaownctl.conf or "
+			       "/etc/dmaownctl.d/*.conf\n");
+		conf_free(&conf);
+		return code;
+	}
+	if (c->argc == 1 && pci_addr_normalize(c->argv[0], addr, sizeof(addr)) == 0 &&
+	    sysfs_exists(&c->root, (rel = xasprintf("sys/bus/pci/devices/%s", addr))) &&
+	    !group_may_match(&c->root, addr, &conf)) {
+		conf_free(&conf);
+		return code;
+	}
+	r = model_load(&c->root, &m);
+	if (r < 0) {
+		conf_free(&conf);
+		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path, strerror(-r));
+	}
+	if (c->argc == 1)
+		code = worse(code, apply_device(c, &m, &conf, c->argv[0]));
+	else
+		code = worse(code, apply_all(c, &m, &conf));
+	model_free(&m);
+	conf_free(&conf);
+	return code;
+}
