@@ -1289,7 +1289,11 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 	}
 	claimed_update(r, &c.plan, c.op);
 	unlinkat(r->fd, JOURNAL, 0);
-	if (req->kind == OPS_CLAIM_GROUP)
+	if (req->kind == OPS_CLAIM_GROUP && c.plan.n_devs == 0)
+		ret = say(&c, EXIT_DONE, "group %d was claimed already: /dev/vfio/%d given to "
+			  "%u:%u", c.plan.group, c.plan.group, (unsigned)c.plan.uid,
+			  (unsigned)c.plan.gid);
+	else if (req->kind == OPS_CLAIM_GROUP)
 		ret = say(&c, EXIT_DONE, "group %d claimed: %zu device%s on %s", c.plan.group,
 			  c.plan.n_devs, c.plan.n_devs == 1 ? "" : "s", c.plan.devs[0].want_driver);
 	else if (req->kind == OPS_RELEASE) {
