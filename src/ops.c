@@ -415,6 +415,7 @@ static int journal_read(const struct sysroot *r, struct plan *p, char **op)
 				return -EBADMSG;
 			p->devs = xrealloc(p->devs, (p->n_devs + 1) * sizeof(*p->devs));
 			d = &p->devs[p->n_devs++];
+			memset(d, 0, sizeof(*d));
 			snprintf(d->addr, sizeof(d->addr), "%s", a);
 			d->driver = dash_null(f[0]);
 			d->override = dash_null(f[1]);
