@@ -141,7 +141,9 @@ int sysfs_read_file(const struct sysroot *r, const char *rel, char *buf, size_t 
 	return read_fd(fd, buf, size);
 }
 
-int sysfs_read_ulong(int dirfd, const char *name, int base, unsigned long *val)
+/* Reads an attribute that holds one number; -EINVAL when it holds anything else. */
+static int read_number(int dirfd, const char *name, int base, bool is_signed, long *sval,
+		       unsigned long *uval)
 {
 	char buf[64], *end;
 	int r;
@@ -150,25 +152,23 @@ int sysfs_read_ulong(int dirfd, const char *name, int base, unsigned long *val)
 	if (r < 0)
 		return r;
 	errno = 0;
-	*val = strtoul(buf, &end, base);
+	if (is_signed)
+		*sval = strtol(buf, &end, base);
+	else
+		*uval = strtoul(buf, &end, base);
 	if (errno || end == buf || *end)
 		return -EINVAL;
 	return 0;
 }
 
+int sysfs_read_ulong(int dirfd, const char *name, int base, unsigned long *val)
+{
+	return read_number(dirfd, name, base, false, NULL, val);
+}
+
 int sysfs_read_long(int dirfd, const char *name, long *val)
 {
-	char buf[64], *end;
-	int r;
-
-	r = sysfs_read_attr(dirfd, name, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	errno = 0;
-	*val = strtol(buf, &end, 10);
-	if (errno || end == buf || *end)
-		return -EINVAL;
-	return 0;
+	return read_number(dirfd, name, 10, true, val, NULL);
 }
 
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,3 +85,4 @@ const char *errno_name(int err);
 
 extern const char *program_name;
 void warnx_(const char *fmt, ...) _printf_(1, 2);
+void vwarnx_(const char *fmt, va_list ap) _printf_(1, 0);
