@@ -496,31 +496,16 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 	strv_free(links);
 }
 
-/* The types of a default domain (iommu_group_show_type()); without one it is "unknown". */
-static bool group_type_has_domain(const char *type)
+char *group_attr(const struct model *m, const struct iommu_group *g, const char *attr)
 {
-	static const char *const types[] = { "DMA", "DMA-FQ", "identity", "blocked", "unmanaged" };
+	char rel[96], buf[4096];
 
-	for (size_t i = 0; type && i < ARRAY_SIZE(types); i++)
-		if (streq(type, types[i]))
-			return true;
-	return false;
-}
-
-void group_details(const struct model *m, const struct iommu_group *g, char **name,
-		   char **reserved_regions)
-{
-	_cleanup_close_ int gfd = -1;
-	char rel[64];
-
-	*name = xstrdup(g->name);
-	*reserved_regions = NULL;
-	snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d", g->number);
-	if (!m->root || (gfd = sysfs_open(m->root, rel, O_RDONLY | O_DIRECTORY)) < 0)
-		return;
-	if (!*name)
-		*name = read_attr_dup(gfd, "name");
-	*reserved_regions = read_attr_dup(gfd, "reserved_regions");
+	if (!m->root)
+		return NULL;
+	snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/%s", g->number, attr);
+	if (sysfs_read_file(m->root, rel, buf, sizeof(buf)) < 0)
+		return NULL;
+	return xstrdup(buf);
 }
 
 static int groups_load(const struct sysroot *r, struct model *m)
@@ -559,17 +544,12 @@ static int groups_load(const struct sysroot *r, struct model *m)
 		g = &m->groups[m->n_groups++];
 		memset(g, 0, sizeof(*g));
 		g->number = number;
-		/* "N/type" from the groups' directory: no open and close of N's a group. */
-		snprintf(rel, sizeof(rel), "%s/type", de->d_name);
-		g->type = read_attr_dup(dirfd(dir), rel);
 		/*
-		 * A noiommu group has no default domain, so its type reads "unknown": only
-		 * then (or without a type file) can the name make it one.
+		 * "N/name" from the groups' directory, no open and close of N: one failing
+		 * open a group but for noiommu groups. The rest waits for group_attr().
 		 */
-		if (!group_type_has_domain(g->type)) {
-			snprintf(rel, sizeof(rel), "%s/name", de->d_name);
-			g->name = read_attr_dup(dirfd(dir), rel);
-		}
+		snprintf(rel, sizeof(rel), "%s/name", de->d_name);
+		g->name = read_attr_dup(dirfd(dir), rel);
 		g->noiommu = g->name && streq(g->name, "vfio-noiommu");
 	}
 	if (m->n_groups > 1)
@@ -638,7 +618,6 @@ void model_free(struct model *m)
 	for (size_t i = 0; i < m->n_groups; i++) {
 		struct iommu_group *g = &m->groups[i];
 
-		free(g->type);
 		free(g->name);
 		free(g->devs);
 		for (size_t j = 0; j < g->n_holders; j++) {

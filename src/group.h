@@ -76,8 +76,7 @@ struct pci_device {
 
 struct iommu_group {
 	int number;
-	char *type;		/* default domain type, or NULL */
-	char *name;		/* "vfio-noiommu" for noiommu groups, else NULL (see group_details) */
+	char *name;		/* "vfio-noiommu" for noiommu groups, else NULL */
 	bool noiommu;
 	struct pci_device **devs;
 	size_t n_devs;
@@ -103,12 +102,12 @@ int model_load(const struct sysroot *r, struct model *m);
 void model_free(struct model *m);
 
 /*
- * What only show prints, read when asked (the kernel works out reserved_regions at each
- * read; list spares it for thousands of groups): the group's name (sysfs "name", set for
- * noiommu groups and by some platforms) and its reserved regions. Both malloc'd or NULL.
+ * A group's attribute that only some outputs print, read when asked, below the root the
+ * model came from: "type" (the default domain type), "reserved_regions" (which the kernel
+ * works out at each read). Malloc'd, or NULL when absent. The tree of thousands of groups
+ * spares these reads.
  */
-void group_details(const struct model *m, const struct iommu_group *g, char **name,
-		   char **reserved_regions);
+char *group_attr(const struct model *m, const struct iommu_group *g, const char *attr);
 
 struct pci_device *model_find_device(const struct model *m, const char *addr);
 struct iommu_group *model_find_group(const struct model *m, int number);

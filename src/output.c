@@ -231,7 +231,7 @@ static char *device_flags(const struct pci_device *d)
 	return n ? strv_join(v, n, ",") : NULL;
 }
 
-static char *group_cell(const struct iommu_group *g, int col)
+static char *group_cell(const struct model *m, const struct iommu_group *g, int col)
 {
 	switch (col) {
 	case COL_NAME:
@@ -242,7 +242,7 @@ static char *group_cell(const struct iommu_group *g, int col)
 	case COL_HOLDERS:
 		return holders_summary(g);
 	case COL_TYPE:
-		return xstrdup(g->type);
+		return group_attr(m, g, "type");
 	case COL_DESC:
 		return g->noiommu ? xstrdup("noiommu: no DMA isolation (unsafe)") : NULL;
 	case COL_FLAGS:
@@ -460,7 +460,11 @@ static json_object *json_group(const struct model *m, const struct iommu_group *
 	json_object_object_add(o, "group", json_object_new_int(g->number));
 	json_object_object_add(o, "owner", json_object_new_string(group_owner_name(g->owner)));
 	json_object_object_add(o, "noiommu", json_object_new_boolean(g->noiommu));
-	json_object_object_add(o, "type", json_str(g->type));
+	{
+		_cleanup_free_ char *type = group_attr(m, g, "type");
+
+		json_object_object_add(o, "type", json_str(type));
+	}
 	a = json_object_new_array();
 	for (size_t i = 0; i < g->n_devs; i++)
 		json_object_array_add(a, json_device(g->devs[i], detailed));
@@ -471,13 +475,12 @@ static json_object *json_group(const struct model *m, const struct iommu_group *
 	json_object_object_add(o, "holders", a);
 	if (detailed) {
 		char **why = isolation_explain(m, g);
-		_cleanup_free_ char *name = NULL, *regions = NULL;
+		_cleanup_free_ char *regions = group_attr(m, g, "reserved_regions");
 		size_t n = 0;
 
 		while (why && why[n])
 			n++;
-		group_details(m, g, &name, &regions);
-		json_object_object_add(o, "name", json_str(name));
+		json_object_object_add(o, "name", json_str(g->name));
 		json_object_object_add(o, "reserved_regions", json_reserved_regions(regions));
 		json_object_object_add(o, "why_shared", json_strv(why, n));
 		strv_free(why);
@@ -606,7 +609,7 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 			break;
 		}
 		for (size_t i = 0; i < o->n_columns && ret == 0; i++)
-			ret = set_cell(gl, i, group_cell(g, o->columns[i]));
+			ret = set_cell(gl, i, group_cell(m, g, o->columns[i]));
 		for (size_t di = 0; di < g->n_devs && ret == 0; di++) {
 			struct libscols_line *dl = scols_table_new_line(tb, tree ? gl : NULL);
 
