@@ -248,7 +248,7 @@ static int holder_cmp(const void *a, const void *b)
 		return x->pid < y->pid ? -1 : 1;
 	if (x->kind != y->kind)
 		return x->kind < y->kind ? -1 : 1;
-	return natural_cmp(x->device, y->device);
+	return pci_addr_cmp(x->device, y->device);
 }
 
 int holders_scan(const struct sysroot *r, struct model *m)

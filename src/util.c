@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Memory helpers that abort on exhaustion, string arrays, natural sorting. */
+/* Memory helpers that abort on exhaustion, string arrays, errno names, diagnostics. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 
@@ -82,36 +81,6 @@ void strv_free(char **v)
 	for (char **p = v; *p; p++)
 		free(*p);
 	free(v);
-}
-
-static int natural_cmp_qsort(const void *a, const void *b)
-{
-	return natural_cmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-void strv_sort(char **v, size_t n)
-{
-	if (n > 1)
-		qsort(v, n, sizeof(char *), natural_cmp_qsort);
-}
-
-int natural_cmp(const char *a, const char *b)
-{
-	while (*a && *b) {
-		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-			unsigned long long x = strtoull(a, (char **)&a, 10);
-			unsigned long long y = strtoull(b, (char **)&b, 10);
-
-			if (x != y)
-				return x < y ? -1 : 1;
-			continue;
-		}
-		if (*a != *b)
-			return (unsigned char)*a - (unsigned char)*b;
-		a++;
-		b++;
-	}
-	return (unsigned char)*a - (unsigned char)*b;
 }
 
 const char *errno_name(int err)

@@ -76,10 +76,6 @@ char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 /* Appends s to a NULL-terminated array of strings owned by the array. */
 void strv_push(char ***v, size_t *n, char *s);
 void strv_free(char **v);
-void strv_sort(char **v, size_t n);
-
-/* Compares PCI addresses and names with embedded numbers in natural order. */
-int natural_cmp(const char *a, const char *b);
 
 const char *errno_name(int err);
 
