@@ -744,6 +744,14 @@ struct ctx {
 	const char *op;
 };
 
+/* libkmod's indexes cost a few milliseconds to load: only when a plan needs them. */
+static struct kmod_ctx *ctx_kmod(struct ctx *c)
+{
+	if (!c->kmod)
+		c->kmod = kmod_open(c->r);
+	return c->kmod;
+}
+
 _printf_(3, 4) static int say(struct ctx *c, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -926,7 +934,7 @@ static int plan_claim(struct ctx *c)
 			if (reason)
 				return say(c, EXIT_REFUSED, "%s (--force takes it anyway)", reason);
 		}
-		drv = streq(want, "auto") ? auto_driver(c->kmod, d) : xstrdup(want);
+		drv = streq(want, "auto") ? auto_driver(ctx_kmod(c), d) : xstrdup(want);
 		if (streq(drv, "vfio_pci")) {
 			free(drv);
 			drv = xstrdup("vfio-pci");
@@ -934,7 +942,7 @@ static int plan_claim(struct ctx *c)
 		if (!driver_loaded(c->r, drv)) {
 			struct kmod_list *l = NULL;
 
-			if (module_lookup(c->kmod, drv, &l) < 0)
+			if (module_lookup(ctx_kmod(c), drv, &l) < 0)
 				return say(c, EXIT_FAILED, "%s: driver %s is not loaded and no module "
 					   "provides it: nothing was changed", d->addr, drv);
 			kmod_module_unref_list(l);
@@ -1051,7 +1059,7 @@ static int driver_matches(struct ctx *c, const struct pci_device *d, const char 
 	if (d->override)
 		return streq(d->override, driver);
 	/* An empty list is an answer: no module matches the device at all. */
-	if (!d->modalias || !c->kmod ||
+	if (!d->modalias || !ctx_kmod(c) ||
 	    sysfs_readlink_base(c->r->fd, rel, module, sizeof(module)) < 0 ||
 	    kmod_module_new_from_lookup(c->kmod, d->modalias, &list) < 0)
 		return -1;
@@ -1127,7 +1135,7 @@ static int plan_bind(struct ctx *c)
 	if (!driver_loaded(c->r, drv)) {
 		struct kmod_list *l = NULL;
 
-		if (module_lookup(c->kmod, drv, &l) < 0)
+		if (module_lookup(ctx_kmod(c), drv, &l) < 0)
 			return say(c, EXIT_USAGE, "no driver %s: not loaded, and no module by that "
 				   "name", drv);
 		kmod_module_unref_list(l);
@@ -1233,7 +1241,6 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 		ret = say(&c, EXIT_FAILED, "cannot read sysfs: %s", strerror(-ret));
 		goto out;
 	}
-	c.kmod = kmod_open(r);
 	switch (req->kind) {
 	case OPS_CLAIM_GROUP: ret = plan_claim(&c); break;
 	case OPS_RELEASE: ret = plan_release(&c); break;
