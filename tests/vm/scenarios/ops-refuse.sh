@@ -169,3 +169,14 @@ hold_start "$G_MULTI" -name guest=vm7,debug-threads=on
 expect holder-vm-name vm7 "$(dmaownctl list -J "$G_MULTI" | tr -d ' \n' | sed -n 's/.*"vm":"\([^"]*\)".*/\1/p')"
 hold_stop
 dmaownctl release "$G_MULTI" >/dev/null 2>&1
+
+# a port of a bridge: refused, whatever its addresses
+if modprobe bridge 2>/dev/null && ip link add dmaownbr0 type bridge 2>/dev/null; then
+	vif=$(ls "$PCI/$VIRTIO_DEV"/virtio*/net | head -n 1)
+	ip link set "$vif" master dmaownbr0
+	refused bridge-port "network interface $vif is a port of dmaownbr0" claim-group "$VIRTIO_DEV"
+	ip link set "$vif" nomaster
+	ip link del dmaownbr0
+else
+	skip bridge-port "no bridge module in this image"
+fi
