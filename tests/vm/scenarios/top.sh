@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# `dmaownctl top` in a real terminal (tmux) on the real kernel: another process claims,
+# holds and releases a group, and the screen follows without a key being pressed; `c` and
+# `r` take the group through claim-group and release from the view.
+# shellcheck shell=dash disable=SC2012,SC2153
+
+need_dmaownctl top || exit 0
+if ! command -v tmux >/dev/null; then
+	skip top "no tmux in the image"
+	exit 0
+fi
+
+G_MULTI=$(group_of "$MULTI_A")
+# glibc has C.UTF-8 built in; tmux wants a UTF-8 locale
+export TERM=screen LC_ALL=C.UTF-8
+tmux -f /dev/null new-session -d -s top -x 100 -y 30 "TERM=screen dmaownctl top" || {
+	fail top-starts "tmux could not start the view"
+	exit 0
+}
+screen_line() { tmux capture-pane -p -t top | awk -v g="$G_MULTI" '$1 == g { print; exit }'; }
+# wait_for TEST PATTERN: the group's line shows PATTERN within 5 s, with no key pressed
+wait_for() {
+	local i=0 line
+	while [ $i -lt 50 ]; do
+		line=$(screen_line)
+		echo "$line" | grep -q -- "$2" && { pass "$1"; return 0; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "$1" "the line says '$line'"
+}
+wait_for top-shows-kernel " kernel "
+dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
+wait_for top-follows-claim " vfio "
+hold_start "$G_MULTI" -name guest=vm9
+wait_for top-follows-hold " user "
+wait_for top-shows-holder "$HOLD_PID"
+hold_stop
+wait_for top-follows-holder-exit " vfio "
+dmaownctl release "$G_MULTI" >/dev/null 2>&1
+wait_for top-follows-release " kernel "
+
+# c and r from the view: select the group (one line a group, from the top), see the plan,
+# confirm with y
+tmux send-keys -t top Home
+i=0
+while [ $i -lt "$(ls /sys/kernel/iommu_groups | sort -n | awk -v g="$G_MULTI" '$1 < g' | wc -l)" ]; do
+	tmux send-keys -t top Down
+	i=$((i + 1))
+done
+sleep 0.5
+tmux send-keys -t top c
+sleep 1
+if tmux capture-pane -p -t top | grep -q "vfio-pci"; then pass top-c-shows-plan; else
+	fail top-c-shows-plan "$(tmux capture-pane -p -t top | tail -n 5 | tr '\n' '|')"; fi
+tmux send-keys -t top y
+wait_for top-c-claims " vfio "
+expect top-c-kernel-state vfio-pci "$(driver_of "$MULTI_A")"
+tmux send-keys -t top r
+sleep 1
+tmux send-keys -t top y
+wait_for top-r-releases " kernel "
+expect top-r-kernel-state e1000 "$(driver_of "$MULTI_A")"
+tmux send-keys -t top q
+sleep 0.5
+expect top-quits no "$(tmux has-session -t top 2>/dev/null && echo yes || echo no)"
+tmux kill-server 2>/dev/null || true
