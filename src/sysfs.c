@@ -62,27 +62,9 @@ plain:
 	return fd < 0 ? -errno : fd;
 }
 
-int sysfs_opendirat(int dirfd, const char *name, DIR **ret)
+/* Turns an open directory fd (or -errno) into a DIR, closing the fd on failure. */
+static int dir_from_fd(int fd, DIR **ret)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d;
-
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	*ret = d;
-	return 0;
-}
-
-int sysfs_opendir(const struct sysroot *r, const char *rel, DIR **ret)
-{
-	int fd = sysfs_open(r, rel, O_RDONLY | O_DIRECTORY);
 	DIR *d;
 
 	if (fd < 0)
@@ -96,6 +78,18 @@ int sysfs_opendir(const struct sysroot *r, const char *rel, DIR **ret)
 	}
 	*ret = d;
 	return 0;
+}
+
+int sysfs_opendirat(int dirfd, const char *name, DIR **ret)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return dir_from_fd(fd < 0 ? -errno : fd, ret);
+}
+
+int sysfs_opendir(const struct sysroot *r, const char *rel, DIR **ret)
+{
+	return dir_from_fd(sysfs_open(r, rel, O_RDONLY | O_DIRECTORY), ret);
 }
 
 bool sysfs_exists(const struct sysroot *r, const char *rel)
