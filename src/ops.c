@@ -979,6 +979,17 @@ static int plan_release(struct ctx *c)
 		if (d->kind != DRV_VFIO && !d->override)
 			continue;
 		if (claimed_read(c->r, d->addr, &drv, &ov)) {
+			/* Its driver's module may have been unloaded since the claim. */
+			if (drv && !driver_loaded(c->r, drv)) {
+				struct kmod_list *l = NULL;
+
+				if (module_lookup(ctx_kmod(c), drv, &l) < 0)
+					return say(c, EXIT_FAILED, "%s: driver %s is not loaded and no "
+						   "module provides it: nothing was changed", d->addr,
+						   drv);
+				kmod_module_unref_list(l);
+				plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
+			}
 			plan_dev(&c->plan, d, drv, ov);
 			plan_converge(&c->plan, d->addr, d->driver, d->override, drv, ov);
 			continue;

@@ -96,3 +96,12 @@ dmaownctl release "$G_MULTI" >/tmp/out 2>&1 || rc=$?
 expect release-unrecorded-exit 0 "$rc"
 expect release-unrecorded-driver e1000 "$(driver_of "$MULTI_A")"
 expect release-unrecorded-says-so yes "$(grep -q 'modalias' /tmp/out && echo yes || echo no)"
+
+# the original driver's module was unloaded while the group was claimed: release loads it
+dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
+rmmod e1000 2>/dev/null
+expect release-module-unloaded yes "$([ -d "$DRV/e1000" ] && echo no || echo yes)"
+rc=0
+dmaownctl release "$G_MULTI" >/tmp/out 2>&1 || rc=$?
+expect release-loads-module-exit 0 "$rc"
+expect release-loads-module-driver e1000 "$(driver_of "$MULTI_A")"
