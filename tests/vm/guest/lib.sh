@@ -250,12 +250,32 @@ record_state() {
 		echo "$(basename "$d") $(cat "$d/type")" >>"$STATE/types"
 	done
 }
+# Claims at boot: /etc/dmaownctl.conf (and a bad file in /etc/dmaownctl.d) come in the
+# initramfs; apply them once, keep what happened for the apply-at-boot scenario, then give
+# the group back and remove the configuration, so that every scenario starts alike.
+boot_apply() {
+	local rc=0 g
+	[ -f /etc/dmaownctl.conf ] && command -v dmaownctl >/dev/null || return 0
+	mkdir -p "$STATE"
+	dmaownctl apply >"$STATE/boot-apply.out" 2>&1 || rc=$?
+	g=$(group_of "$MF0")
+	{
+		echo "rc $rc"
+		echo "mf0 $(driver_of "$MF0")"
+		echo "mf1 $(driver_of "$MF1")"
+		echo "net $(driver_of "$NET_DEV")"
+		echo "node-owner $(stat -c %u "/dev/vfio/$g" 2>/dev/null)"
+	} >"$STATE/boot-apply"
+	dmaownctl release "$g" >>"$STATE/boot-apply.out" 2>&1 || log "boot_apply: release failed"
+	rm -rf /etc/dmaownctl.conf /etc/dmaownctl.d
+}
 bench_setup() {
 	local m
 	for m in $BENCH_MODULES; do
 		modprobe "$m" || log "modprobe $m failed"
 	done
 	discover_roles
+	boot_apply
 	record_state
 	net_setup || log "network setup failed"
 	nvme_mount || log "mounting the NVMe disk failed"
