@@ -1127,8 +1127,10 @@ static int plan_bind(struct ctx *c)
 		if (c->g->n_holders) {
 			_cleanup_free_ char *h = holders_text(c->g);
 
+			/* Until the holder sets a container, the kernel binds, and breaks it. */
 			return say(c, EXIT_REFUSED, "group %d is held by %s: the kernel would "
-				   "answer EBUSY", c->g->number, h);
+				   "answer EBUSY (or, before they set a container, bind and make "
+				   "the group unusable for them)", c->g->number, h);
 		}
 		if (kernel_before(c->m.kernel_release, 5, 19)) {
 			for (size_t i = 0; i < c->g->n_devs; i++)
