@@ -65,6 +65,13 @@ override_of() {
 	[ "$v" = "(null)" ] && v=
 	echo "$v"
 }
+# group_state GROUP: "ADDR DRIVER OVERRIDE" per member
+group_state() {
+	local d
+	for d in $(group_members "$1"); do
+		echo "$d $(driver_of "$d") $(override_of "$d")"
+	done
+}
 netif_of() { ls "$PCI/$1/net" 2>/dev/null | head -n 1; }
 
 # one line per device: address, ids, class, driver, group (what lspci -k would tell)

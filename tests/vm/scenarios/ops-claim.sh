@@ -11,13 +11,6 @@ G_MULTI=$(group_of "$MULTI_A")
 G_MF=$(group_of "$MF0")
 G_VIRTIO=$(group_of "$VIRTIO_DEV")
 
-# state GROUP: "ADDR DRIVER OVERRIDE" per member
-state() {
-	local d
-	for d in $(group_members "$1"); do
-		echo "$d $(driver_of "$d") $(override_of "$d")"
-	done
-}
 # endpoints_on GROUP DRIVER: every endpoint member is on DRIVER (bridges keep theirs)
 endpoints_on() {
 	local d
@@ -34,7 +27,7 @@ owner_of() {
 # round_trip NAME GROUP ARG: claim by ARG, check, release by ARG, check
 round_trip() {
 	local name=$1 g=$2 arg=$3 before after rc
-	before=$(state "$g")
+	before=$(group_state "$g")
 	rc=0
 	dmaownctl claim-group "$arg" >/tmp/out 2>&1 || rc=$?
 	expect "$name-claim-exit" 0 "$rc"
@@ -48,7 +41,7 @@ round_trip() {
 	rc=0
 	dmaownctl release "$arg" >/tmp/out 2>&1 || rc=$?
 	expect "$name-release-exit" 0 "$rc"
-	after=$(state "$g")
+	after=$(group_state "$g")
 	if [ "$before" = "$after" ]; then
 		pass "$name-release-restores-drivers-and-overrides"
 	else

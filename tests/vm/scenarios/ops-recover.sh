@@ -9,12 +9,7 @@ need_dmaownctl recover || exit 0
 
 G_MULTI=$(group_of "$MULTI_A")
 
-state() {
-	local d
-	for d in $(group_members "$G_MULTI"); do
-		echo "$d $(driver_of "$d") $(override_of "$d")"
-	done
-}
+state() { group_state "$G_MULTI"; }
 
 orig=$(state)
 dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
