@@ -599,6 +599,21 @@ static int write_rel(const struct sysroot *r, const char *rel, const char *value
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+/*
+ * Writes the device's address to a bind or unbind file, waits for the kernel's uevent,
+ * then reads the driver link back into *drv: the link, not the write, says what happened.
+ */
+static int write_and_wait(struct exec *e, const char *rel, const char *addr,
+			  const char *action, char **drv)
+{
+	int ret = write_rel(e->r, rel, addr);
+
+	if (ret == 0)
+		ret = wait_event(e, addr, action);
+	*drv = current_driver(e->r, addr);
+	return ret;
+}
+
 static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 {
 	_cleanup_free_ char *rel = NULL, *drv = NULL, *text = step_text(p, s);
@@ -622,19 +637,13 @@ static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 		break;
 	case STEP_UNBIND:
 		rel = xasprintf("sys/bus/pci/drivers/%s/unbind", s->driver);
-		ret = write_rel(e->r, rel, s->addr);
-		if (ret == 0)
-			ret = wait_event(e, s->addr, "unbind");
-		drv = current_driver(e->r, s->addr);
+		ret = write_and_wait(e, rel, s->addr, "unbind", &drv);
 		if (ret == 0 && drv)
 			ret = -EBUSY;
 		break;
 	case STEP_BIND:
 		rel = xasprintf("sys/bus/pci/drivers/%s/bind", s->driver);
-		ret = write_rel(e->r, rel, s->addr);
-		if (ret == 0)
-			ret = wait_event(e, s->addr, "bind");
-		drv = current_driver(e->r, s->addr);
+		ret = write_and_wait(e, rel, s->addr, "bind", &drv);
 		if (ret == 0 && !streq_ptr(drv, s->driver))
 			ret = -ENODEV;
 		break;
