@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <libmount.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
 #include "inuse.h"
+#include "libs.h"
 #include "util.h"
 
 struct nl_state {
@@ -190,34 +190,37 @@ static char *block_reason(const struct sysroot *r, const char *addr, const char 
 	}
 	if (reason || !r->live)
 		return reason;
+	if (libs_mount() < 0)
+		return xasprintf("%s: cannot read the mount table to see whether its disks are "
+				 "in use", addr);
 
 	{
-		struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-		struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+		struct libmnt_table *tb = sym_mnt_new_table_from_file("/proc/self/mountinfo");
+		struct libmnt_iter *it = sym_mnt_new_iter(MNT_ITER_FORWARD);
 		struct libmnt_fs *fs;
 
-		while (tb && it && !reason && mnt_table_next_fs(tb, it, &fs) == 0) {
-			dev_t dv = mnt_fs_get_devno(fs);
+		while (tb && it && !reason && sym_mnt_table_next_fs(tb, it, &fs) == 0) {
+			dev_t dv = sym_mnt_fs_get_devno(fs);
 
 			for (size_t i = 0; i < n && !reason; i++)
 				if (dv == devs[i])
 					reason = xasprintf("%s: block device %s is mounted on %s", addr,
-							   names[i], mnt_fs_get_target(fs));
+							   names[i], sym_mnt_fs_get_target(fs));
 		}
-		mnt_free_iter(it);
-		mnt_unref_table(tb);
+		sym_mnt_free_iter(it);
+		sym_mnt_unref_table(tb);
 	}
 	if (reason)
 		return reason;
 	{
-		struct libmnt_table *tb = mnt_new_table();
-		struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+		struct libmnt_table *tb = sym_mnt_new_table();
+		struct libmnt_iter *it = sym_mnt_new_iter(MNT_ITER_FORWARD);
 		struct libmnt_fs *fs;
 
-		if (tb && mnt_table_parse_swaps(tb, NULL) == 0) {
-			while (it && !reason && mnt_table_next_fs(tb, it, &fs) == 0) {
+		if (tb && sym_mnt_table_parse_swaps(tb, NULL) == 0) {
+			while (it && !reason && sym_mnt_table_next_fs(tb, it, &fs) == 0) {
 				struct stat st;
-				const char *src = mnt_fs_get_source(fs);
+				const char *src = sym_mnt_fs_get_source(fs);
 
 				if (!src || stat(src, &st) < 0 || !S_ISBLK(st.st_mode))
 					continue;
@@ -227,8 +230,8 @@ static char *block_reason(const struct sysroot *r, const char *addr, const char 
 								   addr, names[i]);
 			}
 		}
-		mnt_free_iter(it);
-		mnt_unref_table(tb);
+		sym_mnt_free_iter(it);
+		sym_mnt_unref_table(tb);
 	}
 	return reason;
 }

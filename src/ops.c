@@ -16,12 +16,12 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include <libkmod.h>
 #include <libudev.h>
 
 #include "dmaownctl.h"
 #include "group.h"
 #include "inuse.h"
+#include "libs.h"
 #include "ops.h"
 #include "util.h"
 
@@ -193,16 +193,18 @@ static struct kmod_ctx *kmod_open(const struct sysroot *r)
 	struct utsname u;
 	_cleanup_free_ char *dir = NULL;
 
+	if (libs_kmod() < 0)
+		return NULL;
 	if (r->live) {
-		ctx = kmod_new(NULL, NULL);
+		ctx = sym_kmod_new(NULL, NULL);
 	} else {
 		/* A snapshot has no modules: look them up in the running system's. */
 		uname(&u);
 		dir = xasprintf("/lib/modules/%s", u.release);
-		ctx = kmod_new(dir, NULL);
+		ctx = sym_kmod_new(dir, NULL);
 	}
 	if (ctx)
-		kmod_load_resources(ctx);
+		sym_kmod_load_resources(ctx);
 	return ctx;
 }
 
@@ -219,7 +221,7 @@ static int module_lookup(struct kmod_ctx *ctx, const char *name, struct kmod_lis
 	*list = NULL;
 	if (!ctx)
 		return -ENOENT;
-	if (kmod_module_new_from_lookup(ctx, name, list) < 0 || !*list)
+	if (sym_kmod_module_new_from_lookup(ctx, name, list) < 0 || !*list)
 		return -ENOENT;
 	return 0;
 }
@@ -231,16 +233,16 @@ static int module_load(struct kmod_ctx *ctx, const char *name)
 
 	if (module_lookup(ctx, name, &list) < 0)
 		return -ENOENT;
-	kmod_list_foreach(l, list) {
-		struct kmod_module *mod = kmod_module_get_module(l);
+	sym_kmod_list_foreach(l, list) {
+		struct kmod_module *mod = sym_kmod_module_get_module(l);
 
-		ret = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY,
+		ret = sym_kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY,
 						      NULL, NULL, NULL, NULL);
-		kmod_module_unref(mod);
+		sym_kmod_module_unref(mod);
 		if (ret >= 0)
 			break;
 	}
-	kmod_module_unref_list(list);
+	sym_kmod_module_unref_list(list);
 	return ret < 0 ? ret : 0;
 }
 
@@ -256,15 +258,15 @@ static char *auto_driver(struct kmod_ctx *ctx, const struct pci_device *d)
 		 d->subvendor, d->subdevice, (unsigned)(d->class >> 16) & 0xff,
 		 (unsigned)(d->class >> 8) & 0xff, (unsigned)d->class & 0xff);
 	if (module_lookup(ctx, alias, &list) == 0) {
-		kmod_list_foreach(l, list) {
-			struct kmod_module *mod = kmod_module_get_module(l);
-			const char *name = kmod_module_get_name(mod);
+		sym_kmod_list_foreach(l, list) {
+			struct kmod_module *mod = sym_kmod_module_get_module(l);
+			const char *name = sym_kmod_module_get_name(mod);
 
 			if (!found && !streq(name, "vfio_pci"))
 				found = xstrdup(name);
-			kmod_module_unref(mod);
+			sym_kmod_module_unref(mod);
 		}
-		kmod_module_unref_list(list);
+		sym_kmod_module_unref_list(list);
 	}
 	return found ? found : xstrdup("vfio-pci");
 }
@@ -275,7 +277,7 @@ char *ops_auto_driver(const struct sysroot *r, const struct pci_device *d)
 	char *drv = auto_driver(ctx, d);
 
 	if (ctx)
-		kmod_unref(ctx);
+		sym_kmod_unref(ctx);
 	return drv;
 }
 
@@ -542,7 +544,7 @@ static void exec_close(struct exec *e)
 	if (e->udev)
 		udev_unref(e->udev);
 	if (e->kmod)
-		kmod_unref(e->kmod);
+		sym_kmod_unref(e->kmod);
 	free(e->error);
 }
 
@@ -954,7 +956,7 @@ static int plan_claim(struct ctx *c)
 			if (module_lookup(ctx_kmod(c), drv, &l) < 0)
 				return say(c, EXIT_FAILED, "%s: driver %s is not loaded and no module "
 					   "provides it: nothing was changed", d->addr, drv);
-			kmod_module_unref_list(l);
+			sym_kmod_module_unref_list(l);
 			plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
 		}
 		plan_dev(&c->plan, d, drv, drv);
@@ -996,7 +998,7 @@ static int plan_release(struct ctx *c)
 					return say(c, EXIT_FAILED, "%s: driver %s is not loaded and no "
 						   "module provides it: nothing was changed", d->addr,
 						   drv);
-				kmod_module_unref_list(l);
+				sym_kmod_module_unref_list(l);
 				plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
 			}
 			plan_dev(&c->plan, d, drv, ov);
@@ -1081,15 +1083,15 @@ static int driver_matches(struct ctx *c, const struct pci_device *d, const char 
 	/* An empty list is an answer: no module matches the device at all. */
 	if (!d->modalias || !ctx_kmod(c) ||
 	    sysfs_readlink_base(c->r->fd, rel, module, sizeof(module)) < 0 ||
-	    kmod_module_new_from_lookup(c->kmod, d->modalias, &list) < 0)
+	    sym_kmod_module_new_from_lookup(c->kmod, d->modalias, &list) < 0)
 		return -1;
-	kmod_list_foreach(l, list) {
-		struct kmod_module *mod = kmod_module_get_module(l);
+	sym_kmod_list_foreach(l, list) {
+		struct kmod_module *mod = sym_kmod_module_get_module(l);
 
-		found |= streq(kmod_module_get_name(mod), module);
-		kmod_module_unref(mod);
+		found |= streq(sym_kmod_module_get_name(mod), module);
+		sym_kmod_module_unref(mod);
 	}
-	kmod_module_unref_list(list);
+	sym_kmod_module_unref_list(list);
 	return found;
 }
 
@@ -1160,7 +1162,7 @@ static int plan_bind(struct ctx *c)
 		if (module_lookup(ctx_kmod(c), drv, &l) < 0)
 			return say(c, EXIT_USAGE, "no driver %s: not loaded, and no module by that "
 				   "name", drv);
-		kmod_module_unref_list(l);
+		sym_kmod_module_unref_list(l);
 		plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
 	}
 	plan_dev(&c->plan, d, drv, d->override);
@@ -1341,7 +1343,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 out:
 	exec_close(&e);
 	if (c.kmod)
-		kmod_unref(c.kmod);
+		sym_kmod_unref(c.kmod);
 	plan_free(&c.plan);
 	model_free(&c.m);
 	if (lockfd >= 0)
