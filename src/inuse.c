@@ -18,35 +18,74 @@
 #include "libs.h"
 #include "util.h"
 
-struct nl_state {
+/*
+ * What a run has looked up so far: each table is read once, when a device first needs it,
+ * so a group of NICs costs one link dump, and the address and route dumps are taken only
+ * for a link that is up.
+ */
+struct inuse {
+	const struct sysroot *r;
 	struct nl_sock *sock;
 	struct nl_cache *links, *addrs, *routes;
+	bool nl_failed;
 };
 
-static void nl_state_free(struct nl_state *s)
+struct inuse *inuse_new(const struct sysroot *r)
 {
-	if (s->routes)
-		nl_cache_free(s->routes);
-	if (s->addrs)
-		nl_cache_free(s->addrs);
-	if (s->links)
-		nl_cache_free(s->links);
-	if (s->sock)
-		nl_socket_free(s->sock);
+	struct inuse *u = xcalloc(1, sizeof(*u));
+
+	u->r = r;
+	return u;
 }
 
-static int nl_state_load(struct nl_state *s)
+void inuse_free(struct inuse *u)
 {
-	memset(s, 0, sizeof(*s));
-	s->sock = nl_socket_alloc();
-	if (!s->sock)
-		return -ENOMEM;
-	if (nl_connect(s->sock, NETLINK_ROUTE) < 0 ||
-	    rtnl_link_alloc_cache(s->sock, AF_UNSPEC, &s->links) < 0 ||
-	    rtnl_addr_alloc_cache(s->sock, &s->addrs) < 0 ||
-	    rtnl_route_alloc_cache(s->sock, AF_UNSPEC, 0, &s->routes) < 0)
-		return -EIO;
-	return 0;
+	if (!u)
+		return;
+	if (u->routes)
+		nl_cache_free(u->routes);
+	if (u->addrs)
+		nl_cache_free(u->addrs);
+	if (u->links)
+		nl_cache_free(u->links);
+	if (u->sock)
+		nl_socket_free(u->sock);
+	free(u);
+}
+
+static struct nl_sock *nl_sock_get(struct inuse *u)
+{
+	if (u->sock || u->nl_failed)
+		return u->sock;
+	u->sock = nl_socket_alloc();
+	if (u->sock && nl_connect(u->sock, NETLINK_ROUTE) < 0) {
+		nl_socket_free(u->sock);
+		u->sock = NULL;
+	}
+	u->nl_failed = !u->sock;
+	return u->sock;
+}
+
+static struct nl_cache *nl_links(struct inuse *u)
+{
+	if (!u->links && nl_sock_get(u) && rtnl_link_alloc_cache(u->sock, AF_UNSPEC, &u->links) < 0)
+		u->links = NULL;
+	return u->links;
+}
+
+static struct nl_cache *nl_addrs(struct inuse *u)
+{
+	if (!u->addrs && nl_sock_get(u) && rtnl_addr_alloc_cache(u->sock, &u->addrs) < 0)
+		u->addrs = NULL;
+	return u->addrs;
+}
+
+static struct nl_cache *nl_routes(struct inuse *u)
+{
+	if (!u->routes && nl_sock_get(u) &&
+	    rtnl_route_alloc_cache(u->sock, AF_UNSPEC, 0, &u->routes) < 0)
+		u->routes = NULL;
+	return u->routes;
 }
 
 struct addr_match {
@@ -88,13 +127,17 @@ static void route_cb(struct nl_object *obj, void *arg)
 	}
 }
 
-static char *net_reason(struct nl_state *s, const char *addr, const char *ifname)
+static char *net_reason(struct inuse *u, const char *addr, const char *ifname)
 {
-	struct rtnl_link *link = rtnl_link_get_by_name(s->links, ifname);
+	struct nl_cache *links = nl_links(u);
+	struct rtnl_link *link = links ? rtnl_link_get_by_name(links, ifname) : NULL;
 	struct addr_match m = { 0 };
 	char *reason = NULL;
 	int master;
 
+	if (!links)
+		return xasprintf("%s: cannot read network interface %s from the kernel (netlink)",
+				 addr, ifname);
 	if (!link)
 		return NULL;
 	m.ifindex = rtnl_link_get_ifindex(link);
@@ -102,18 +145,23 @@ static char *net_reason(struct nl_state *s, const char *addr, const char *ifname
 	if (master > 0) {
 		char name[IFNAMSIZ] = "?";
 
-		rtnl_link_i2name(s->links, master, name, sizeof(name));
+		rtnl_link_i2name(links, master, name, sizeof(name));
 		reason = xasprintf("%s: network interface %s is a port of %s", addr, ifname, name);
 	} else if (rtnl_link_get_flags(link) & IFF_UP) {
-		nl_cache_foreach(s->addrs, addr_cb, &m);
-		if (m.found) {
-			reason = xasprintf("%s: network interface %s is up with address %s", addr,
-					   ifname, m.found);
+		if (!nl_addrs(u) || !nl_routes(u)) {
+			reason = xasprintf("%s: cannot read the addresses and routes of network "
+					   "interface %s (netlink)", addr, ifname);
 		} else {
-			nl_cache_foreach(s->routes, route_cb, &m);
-			if (m.found)
-				reason = xasprintf("%s: network interface %s is up with a route to %s",
+			nl_cache_foreach(u->addrs, addr_cb, &m);
+			if (m.found) {
+				reason = xasprintf("%s: network interface %s is up with address %s",
 						   addr, ifname, m.found);
+			} else {
+				nl_cache_foreach(u->routes, route_cb, &m);
+				if (m.found)
+					reason = xasprintf("%s: network interface %s is up with a "
+							   "route to %s", addr, ifname, m.found);
+			}
 		}
 	}
 	free(m.found);
@@ -269,20 +317,15 @@ static char *drm_reason(const struct sysroot *r, const char *addr, const char *c
 	return NULL;
 }
 
-char *inuse_reason(const struct sysroot *r, const struct pci_device *d)
+char *inuse_reason(struct inuse *u, const struct pci_device *d)
 {
+	const struct sysroot *r = u->r;
 	char *reason = NULL;
 
 	if (d->boot_vga == 1)
 		return xasprintf("%s: it is the boot display device (boot_vga)", d->addr);
-	if (d->n_net && r->live) {
-		struct nl_state s;
-
-		if (nl_state_load(&s) == 0)
-			for (size_t i = 0; i < d->n_net && !reason; i++)
-				reason = net_reason(&s, d->addr, d->net[i]);
-		nl_state_free(&s);
-	}
+	for (size_t i = 0; i < d->n_net && !reason && r->live; i++)
+		reason = net_reason(u, d->addr, d->net[i]);
 	for (size_t i = 0; i < d->n_block && !reason; i++)
 		reason = block_reason(r, d->addr, d->block[i]);
 	for (size_t i = 0; i < d->n_drm && !reason; i++)

@@ -752,6 +752,7 @@ struct ctx {
 	struct pci_device *d;
 	struct plan plan;
 	struct kmod_ctx *kmod;
+	struct inuse *inuse;
 	const char *op;
 };
 
@@ -761,6 +762,13 @@ static struct kmod_ctx *ctx_kmod(struct ctx *c)
 	if (!c->kmod)
 		c->kmod = kmod_open(c->r);
 	return c->kmod;
+}
+
+static char *ctx_inuse_reason(struct ctx *c, const struct pci_device *d)
+{
+	if (!c->inuse)
+		c->inuse = inuse_new(c->r);
+	return inuse_reason(c->inuse, d);
 }
 
 _printf_(3, 4) static int say(struct ctx *c, int code, const char *fmt, ...)
@@ -941,7 +949,7 @@ static int plan_claim(struct ctx *c)
 		if (d->kind == DRV_VFIO)
 			continue;	/* already where it should be */
 		if (!c->req->force && d->driver) {
-			reason = inuse_reason(c->r, d);
+			reason = ctx_inuse_reason(c, d);
 			if (reason)
 				return say(c, EXIT_REFUSED, "%s (--force takes it anyway)", reason);
 		}
@@ -1057,7 +1065,7 @@ static int plan_unbind(struct ctx *c)
 		}
 	}
 	if (!c->req->force && d->kind != DRV_VFIO) {
-		_cleanup_free_ char *reason = inuse_reason(c->r, d);
+		_cleanup_free_ char *reason = ctx_inuse_reason(c, d);
 
 		if (reason)
 			return say(c, EXIT_REFUSED, "%s (--force unbinds it anyway)", reason);
@@ -1344,6 +1352,7 @@ out:
 	exec_close(&e);
 	if (c.kmod)
 		sym_kmod_unref(c.kmod);
+	inuse_free(c.inuse);
 	plan_free(&c.plan);
 	model_free(&c.m);
 	if (lockfd >= 0)
