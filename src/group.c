@@ -186,7 +186,6 @@ enum {
 	UEV_CLASS = 1 << 0,
 	UEV_ID = 1 << 1,
 	UEV_SUBSYS = 1 << 2,
-	UEV_MODALIAS = 1 << 3,
 };
 
 /* "HEX" (sep '\0') or "HEX:HEX" (sep ':', b set), nothing after. */
@@ -206,7 +205,23 @@ static bool hex_field(const char *s, char sep, unsigned long *a, unsigned long *
 }
 
 /*
- * A PCI device's uevent holds its class, IDs, subsystem IDs and modalias (pci_uevent()):
+ * Driver names, each kept once: a host's thousands of VFs share a handful of drivers. They
+ * live as long as the process (top reloads the model every few seconds).
+ */
+static const char *driver_name(const char *name)
+{
+	static char **names;
+	static size_t n;
+
+	for (size_t i = 0; i < n; i++)
+		if (streq(names[i], name))
+			return names[i];
+	strv_push(&names, &n, xstrdup(name));
+	return names[n - 1];
+}
+
+/*
+ * A PCI device's uevent holds its class, IDs and subsystem IDs (pci_uevent()):
  * one read instead of six. Returns the UEV_ bits of the fields it found; the caller reads
  * the attribute files for the others (an older or hand-made tree).
  */
@@ -222,24 +237,21 @@ static unsigned device_read_uevent(int dfd, struct pci_device *d)
 
 		if (startswith(line, "PCI_CLASS=")) {
 			if (hex_field(line + 10, '\0', &a, NULL)) {
-				d->class = a;
+				d->class = (uint32_t)a;
 				have |= UEV_CLASS;
 			}
 		} else if (startswith(line, "PCI_ID=")) {
 			if (hex_field(line + 7, ':', &a, &b)) {
-				d->vendor = (unsigned)a;
-				d->device = (unsigned)b;
+				d->vendor = (uint16_t)a;
+				d->device = (uint16_t)b;
 				have |= UEV_ID;
 			}
 		} else if (startswith(line, "PCI_SUBSYS_ID=")) {
 			if (hex_field(line + 14, ':', &a, &b)) {
-				d->subvendor = (unsigned)a;
-				d->subdevice = (unsigned)b;
+				d->subvendor = (uint16_t)a;
+				d->subdevice = (uint16_t)b;
 				have |= UEV_SUBSYS;
 			}
-		} else if (startswith(line, "MODALIAS=") && !(have & UEV_MODALIAS)) {
-			d->modalias = xstrdup(line + 9);
-			have |= UEV_MODALIAS;
 		}
 	}
 	return have;
@@ -250,6 +262,7 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 		       struct pci_device *d)
 {
 	_cleanup_close_ int dfd = -1;
+	_cleanup_free_ char *syspath = NULL;
 	unsigned char cfg[64];
 	char buf[PATH_MAX], comp[PCI_ADDR_MAX];
 	unsigned have, base_class;
@@ -263,43 +276,44 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 	r_ = sysfs_readlink(busfd, name, buf, sizeof(buf));
 	if (r_ < 0)
 		return r_;
-	d->syspath = path_join_link("sys/bus/pci/devices", buf);
+	syspath = path_join_link("sys/bus/pci/devices", buf);
 	/* The nearest PCI device above this one in the path is its upstream bridge. */
 	{
-		_cleanup_free_ char *up = xstrdup(d->syspath);
+		char *slash = strrchr(syspath, '/');
 
-		*strrchr(up, '/') = '\0';
-		if (!pci_addr_from_path(up, d->parent, sizeof(d->parent)))
+		if (slash)
+			*slash = '\0';
+		if (!slash || !pci_addr_from_path(syspath, d->parent, sizeof(d->parent)))
 			d->parent[0] = '\0';
+		if (slash)
+			*slash = '/';
 	}
 
 	/* The resolved path: the same directory, with fewer components to look up. */
-	dfd = sysfs_open(r, d->syspath, O_RDONLY | O_DIRECTORY);
+	dfd = sysfs_open(r, syspath, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
 		return dfd;
 
 	if (sysfs_readlink_base(dfd, "driver", buf, sizeof(buf)) == 0)
-		d->driver = xstrdup(buf);
+		d->driver = driver_name(buf);
 	d->override = read_attr_dup(dfd, "driver_override");
 	if (d->override && (streq(d->override, "(null)") || !d->override[0])) {
 		free(d->override);
 		d->override = NULL;
 	}
 	have = device_read_uevent(dfd, d);
-	if (!(have & UEV_MODALIAS))
-		d->modalias = read_attr_dup(dfd, "modalias");
 	if (!(have & UEV_CLASS)) {
 		unsigned long cls;
 
-		d->class = sysfs_read_ulong(dfd, "class", 16, &cls) == 0 ? cls : 0;
+		d->class = sysfs_read_ulong(dfd, "class", 16, &cls) == 0 ? (uint32_t)cls : 0;
 	}
 	if (!(have & UEV_ID)) {
-		d->vendor = read_hex_or(dfd, "vendor", 0xffff);
-		d->device = read_hex_or(dfd, "device", 0xffff);
+		d->vendor = (uint16_t)read_hex_or(dfd, "vendor", 0xffff);
+		d->device = (uint16_t)read_hex_or(dfd, "device", 0xffff);
 	}
 	if (!(have & UEV_SUBSYS)) {
-		d->subvendor = read_hex_or(dfd, "subsystem_vendor", 0xffff);
-		d->subdevice = read_hex_or(dfd, "subsystem_device", 0xffff);
+		d->subvendor = (uint16_t)read_hex_or(dfd, "subsystem_vendor", 0xffff);
+		d->subdevice = (uint16_t)read_hex_or(dfd, "subsystem_device", 0xffff);
 	}
 
 	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0)
@@ -318,7 +332,7 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 
 		n = cfd >= 0 ? pread(cfd, cfg, sizeof(cfg), 0) : -1;
 		if (n > 0x0e) {
-			d->header = cfg[0x0e] & 0x7f;
+			d->header = (int8_t)(cfg[0x0e] & 0x7f);
 			d->multifunction = cfg[0x0e] & 0x80;
 		}
 	}
@@ -327,8 +341,8 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 
 	/* The kernel makes boot_vga for VGA devices only: spare the failing open elsewhere. */
 	base_class = (unsigned)(d->class >> 8);
-	d->boot_vga = base_class == 0x0300 || base_class == 0x0001 || d->class == 0
-			      ? read_int_or(dfd, "boot_vga", -1) : -1;
+	d->boot_vga = (int8_t)(base_class == 0x0300 || base_class == 0x0001 || d->class == 0
+				       ? read_int_or(dfd, "boot_vga", -1) : -1);
 	d->numa_node = read_int_or(dfd, "numa_node", -1);
 	d->sriov_totalvfs = d->physfn[0] ? -1 : read_int_or(dfd, "sriov_totalvfs", -1);
 	d->sriov_numvfs = d->sriov_totalvfs >= 0 ? read_int_or(dfd, "sriov_numvfs", 0) : -1;
@@ -336,16 +350,13 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 		device_read_vfio_dev(dfd, d);
 	if (sysfs_readlink_base(dfd, "iommu_group", buf, sizeof(buf)) == 0)
 		group_number_parse(buf, &d->group);
-	d->kind = group_driver_kind(d->driver, d->vfio_dev != NULL);
+	d->kind = (uint8_t)group_driver_kind(d->driver, d->vfio_dev != NULL);
 	return 0;
 }
 
 static void device_free(struct pci_device *d)
 {
-	free(d->syspath);
-	free(d->driver);
 	free(d->override);
-	free(d->modalias);
 	strv_free(d->virtfns);
 	free(d->vfio_dev);
 	strv_free(d->net);
@@ -357,6 +368,16 @@ static int device_cmp(const void *a, const void *b)
 {
 	return pci_addr_cmp(((const struct pci_device *)a)->addr,
 			    ((const struct pci_device *)b)->addr);
+}
+
+char *device_attr(const struct model *m, const struct pci_device *d, const char *attr)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/%s", d->addr, attr);
+	char buf[4096];
+
+	if (!m->root || sysfs_read_file(m->root, rel, buf, sizeof(buf)) < 0)
+		return NULL;
+	return xstrdup(buf);
 }
 
 struct pci_device *model_find_device(const struct model *m, const char *addr)
@@ -397,11 +418,17 @@ static int devices_load(const struct sysroot *r, struct model *m)
 		return 0;	/* no PCI bus at all */
 	if (ret < 0)
 		return ret;
+	/* Counted first: one array of the right size, not a doubling one twice too large. */
+	while ((de = readdir(dir)))
+		cap += de->d_name[0] != '.';
+	rewinddir(dir);
+	m->devs = xcalloc(cap ? cap : 1, sizeof(*m->devs));
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.' || !pci_addr_valid(de->d_name))
 			continue;
 		if (m->n_devs == cap) {
-			cap = cap ? cap * 2 : 64;
+			/* devices that came while we read */
+			cap *= 2;
 			m->devs = xrealloc(m->devs, cap * sizeof(*m->devs));
 		}
 		ret = device_load(r, dirfd(dir), de->d_name, &m->devs[m->n_devs]);

@@ -46,32 +46,34 @@ struct holder {
 	char device[PCI_ADDR_MAX];	/* the device of a cdev or device fd, "" when unknown */
 };
 
+/*
+ * One PCI device. A host may have tens of thousands (SR-IOV VFs): the fields are sized for
+ * that, and what only some commands print (modalias, the sysfs path) is read when asked.
+ */
 struct pci_device {
 	char addr[PCI_ADDR_MAX];
-	char *syspath;		/* "sys/devices/pci0000:00/..." below the root */
 	char parent[PCI_ADDR_MAX];	/* upstream bridge, "" at a root bus */
-	char *driver;
-	char *override;
-	char *modalias;
-	enum drv_kind kind;
-	unsigned long class;
-	unsigned vendor, device, subvendor, subdevice;
-	int header;		/* enum hdr_type */
+	char physfn[PCI_ADDR_MAX];	/* the PF of a VF, else "" */
+	int8_t header;		/* enum hdr_type */
+	int8_t boot_vga;	/* -1 when absent */
+	uint8_t kind;		/* enum drv_kind */
 	bool multifunction;
-	int boot_vga;		/* -1 when absent */
+	uint16_t vendor, device, subvendor, subdevice;
+	uint32_t class;
 	int numa_node;		/* -1 when absent or unknown */
 	int sriov_numvfs, sriov_totalvfs;	/* -1 when not SR-IOV capable */
-	char physfn[PCI_ADDR_MAX];
+	int group;		/* -1 without an IOMMU group */
+	const char *driver;	/* shared by every device on that driver: never freed */
+	char *override;
+	char *vfio_dev;		/* "vfio3" under vfio-dev/, or NULL */
 	char **virtfns;
 	size_t n_virtfns;
-	char *vfio_dev;		/* "vfio3" under vfio-dev/, or NULL */
 	char **net;
 	size_t n_net;
 	char **block;
 	size_t n_block;
 	char **drm;
 	size_t n_drm;
-	int group;		/* -1 without an IOMMU group */
 };
 
 struct iommu_group {
@@ -108,6 +110,9 @@ void model_free(struct model *m);
  * spares these reads.
  */
 char *group_attr(const struct model *m, const struct iommu_group *g, const char *attr);
+
+/* A device's sysfs attribute ("modalias"), read when asked; malloc'd, or NULL when absent. */
+char *device_attr(const struct model *m, const struct pci_device *d, const char *attr);
 
 struct pci_device *model_find_device(const struct model *m, const char *addr);
 struct iommu_group *model_find_group(const struct model *m, int number);

@@ -402,7 +402,7 @@ static int journal_read(const struct sysroot *r, struct plan *p, char **op)
 	if (!startswith(buf, "dmaownctl-journal 1\n"))
 		return -EBADMSG;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char a[PCI_ADDR_MAX], f[4][64];
+		char a[32], f[4][64];
 
 		if (startswith(line, "op ")) {
 			free(*op);
@@ -413,12 +413,12 @@ static int journal_read(const struct sysroot *r, struct plan *p, char **op)
 				  f[3]) == 5) {
 			struct devstate *d;
 
-			if (!pci_addr_valid(a))
+			if (!pci_addr_valid(a) || strlen(a) >= sizeof(d->addr))
 				return -EBADMSG;
 			p->devs = xrealloc(p->devs, (p->n_devs + 1) * sizeof(*p->devs));
 			d = &p->devs[p->n_devs++];
 			memset(d, 0, sizeof(*d));
-			snprintf(d->addr, sizeof(d->addr), "%s", a);
+			memcpy(d->addr, a, strlen(a) + 1);
 			d->driver = dash_null(f[0]);
 			d->override = dash_null(f[1]);
 			d->want_driver = dash_null(f[2]);
@@ -1082,16 +1082,18 @@ static int plan_unbind(struct ctx *c)
 static int driver_matches(struct ctx *c, const struct pci_device *d, const char *driver)
 {
 	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s/module", driver);
+	_cleanup_free_ char *modalias = NULL;
 	struct kmod_list *list = NULL, *l;
 	char module[256];
 	int found = 0;
 
 	if (d->override)
 		return streq(d->override, driver);
+	modalias = device_attr(&c->m, d, "modalias");
 	/* An empty list is an answer: no module matches the device at all. */
-	if (!d->modalias || !ctx_kmod(c) ||
+	if (!modalias || !ctx_kmod(c) ||
 	    sysfs_readlink_base(c->r->fd, rel, module, sizeof(module)) < 0 ||
-	    sym_kmod_module_new_from_lookup(c->kmod, d->modalias, &list) < 0)
+	    sym_kmod_module_new_from_lookup(c->kmod, modalias, &list) < 0)
 		return -1;
 	sym_kmod_list_foreach(l, list) {
 		struct kmod_module *mod = sym_kmod_module_get_module(l);

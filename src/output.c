@@ -206,9 +206,9 @@ static char *device_description(const struct pci_device *d)
 	return xstrdup(buf);
 }
 
-static const char *class_name(unsigned long cls)
+static const char *class_name(uint32_t cls)
 {
-	static unsigned long last = ~0ul;
+	static uint32_t last = ~0u;
 	static char buf[256];
 
 	if (cls >> 8 != last) {
@@ -267,7 +267,7 @@ static char *device_cell(const struct iommu_group *g, const struct pci_device *d
 	case COL_CLASS:
 		if (class_name(d->class))
 			return xstrdup(class_name(d->class));
-		return xasprintf("%06lx", d->class);
+		return xasprintf("%06x", d->class);
 	case COL_ID:
 		return xasprintf("%04x:%04x", d->vendor, d->device);
 	case COL_DESC:
@@ -370,7 +370,8 @@ static char **device_in_use(const struct pci_device *d, size_t *n)
 	return v;
 }
 
-static json_object *json_device(const struct pci_device *d, bool detailed)
+static json_object *json_device(const struct model *m, const struct pci_device *d,
+				 bool detailed)
 {
 	json_object *o = json_object_new_object();
 	char buf[512];
@@ -378,7 +379,7 @@ static json_object *json_device(const struct pci_device *d, bool detailed)
 	json_object_object_add(o, "device", json_object_new_string(d->addr));
 	json_object_object_add(o, "driver", json_str(d->driver));
 	json_object_object_add(o, "driver_override", json_str(d->override));
-	snprintf(buf, sizeof(buf), "%06lx", d->class);
+	snprintf(buf, sizeof(buf), "%06x", d->class);
 	json_object_object_add(o, "class", json_object_new_string(buf));
 	json_object_object_add(o, "class_name",
 			       json_str(class_name(d->class)));
@@ -418,9 +419,10 @@ static json_object *json_device(const struct pci_device *d, bool detailed)
 	if (detailed) {
 		size_t n;
 		char **v = device_in_use(d, &n);
+		_cleanup_free_ char *modalias = device_attr(m, d, "modalias");
 
 		json_object_object_add(o, "parent", d->parent[0] ? json_str(d->parent) : NULL);
-		json_object_object_add(o, "modalias", json_str(d->modalias));
+		json_object_object_add(o, "modalias", json_str(modalias));
 		json_object_object_add(o, "in_use", json_strv(v, n));
 		strv_free(v);
 	}
@@ -467,7 +469,7 @@ static json_object *json_group(const struct model *m, const struct iommu_group *
 	}
 	a = json_object_new_array();
 	for (size_t i = 0; i < g->n_devs; i++)
-		json_object_array_add(a, json_device(g->devs[i], detailed));
+		json_object_array_add(a, json_device(m, g->devs[i], detailed));
 	json_object_object_add(o, "devices", a);
 	a = json_object_new_array();
 	for (size_t i = 0; i < g->n_holders; i++)

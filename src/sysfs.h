@@ -12,7 +12,8 @@ struct sysroot {
 	bool live;	/* the root is the running system's "/" */
 };
 
-#define PCI_ADDR_MAX 32
+/* "ffffffff:ff:1f.7" (pci_addr_valid() takes 4 to 8 domain digits) and its NUL */
+#define PCI_ADDR_MAX 17
 
 int sysroot_open(struct sysroot *r, const char *path);
 void sysroot_close(struct sysroot *r);

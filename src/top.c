@@ -458,7 +458,7 @@ static char *top_device_desc(const struct pci_device *d)
 	if (pciinfo_device_name(d->vendor, d->device, buf, sizeof(buf)) ||
 	    pciinfo_class_name(d->class, buf, sizeof(buf)))
 		return xstrdup(buf);
-	return xasprintf("class %06lx, %04x:%04x", d->class, d->vendor, d->device);
+	return xasprintf("class %06x, %04x:%04x", d->class, d->vendor, d->device);
 }
 
 /* The group's state in one string: when it changes under a plan, the plan is stale. */
