@@ -2,8 +2,13 @@
 /* Printing: tables and trees through libsmartcols, JSON through json-c. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio_ext.h>
+#include <sys/param.h>
+#include <unistd.h>
+#include <wchar.h>
+#include <wctype.h>
 #include <json-c/json.h>
 #include <libsmartcols.h>
 
@@ -558,11 +563,146 @@ static json_object *json_document(const struct model *m)
 	return root;
 }
 
+/* Groups a slice of the tree hands libsmartcols at a time (tests set fewer) */
+#define LIST_SLICE 512
+
+static size_t list_slice(void)
+{
+	const char *e = getenv("DMAOWNCTL_TEST_LIST_SLICE");
+	long n = e ? strtol(e, NULL, 10) : 0;
+
+	return n > 0 ? (size_t)n : LIST_SLICE;
+}
+
+/* The groups [from, to) that sel selects, as rows: each group, its devices beneath it. */
+static int list_add_rows(struct libscols_table *tb, const struct model *m, const bool *sel,
+			 const struct output_opts *o, bool tree, size_t from, size_t to)
+{
+	int ret = 0;
+
+	for (size_t gi = from; gi < to && ret == 0; gi++) {
+		const struct iommu_group *g = &m->groups[gi];
+		struct libscols_line *gl;
+
+		if (sel && !sel[gi])
+			continue;
+		gl = scols_table_new_line(tb, NULL);
+		if (!gl)
+			return -ENOMEM;
+		for (size_t i = 0; i < o->n_columns && ret == 0; i++)
+			ret = set_cell(gl, i, group_cell(m, g, o->columns[i]));
+		for (size_t di = 0; di < g->n_devs && ret == 0; di++) {
+			struct libscols_line *dl = scols_table_new_line(tb, tree ? gl : NULL);
+
+			if (!dl)
+				return -ENOMEM;
+			for (size_t i = 0; i < o->n_columns && ret == 0; i++)
+				ret = set_cell(dl, i, device_cell(g, g->devs[di], o->columns[i]));
+		}
+	}
+	return ret;
+}
+
+/*
+ * The width libsmartcols gives a cell (mbs_safe_width() in util-linux): control bytes and
+ * what is not printable are shown as \xHH, four cells a byte.
+ */
+static size_t cell_width(const char *s)
+{
+	mbstate_t st;
+	size_t w = 0;
+
+	if (!s)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	while (*s) {
+		wchar_t wc;
+		size_t len;
+
+		if ((s[0] == '\\' && s[1] == 'x') || iscntrl((unsigned char)*s)) {
+			w += 4;
+			s++;
+			continue;
+		}
+		if ((unsigned char)*s < 0x80) {
+			w++;
+			s++;
+			continue;
+		}
+		len = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+		if (len == 0)
+			break;
+		if (len == (size_t)-1 || len == (size_t)-2) {
+			w += isprint((unsigned char)*s) ? 1 : 4;
+			len = 1;
+			memset(&st, 0, sizeof(st));
+		} else if (!iswprint((wint_t)wc)) {
+			w += len * 4;
+		} else {
+			w += (size_t)wcwidth(wc);
+		}
+		s += len;
+	}
+	return w;
+}
+
+/*
+ * Sets each column's width to its widest cell over all the rows, as libsmartcols would
+ * measure a whole table off a terminal, so that every slice lines up with the others. A
+ * device's name in the tree sits behind two cells of tree art.
+ */
+static void list_fix_widths(struct libscols_table *tb, const struct model *m, const bool *sel,
+			    const struct output_opts *o, int tree_col)
+{
+	size_t w[ARRAY_SIZE(o->columns)] = { 0 };
+
+	for (size_t gi = 0; gi < m->n_groups; gi++) {
+		const struct iommu_group *g = &m->groups[gi];
+
+		if (sel && !sel[gi])
+			continue;
+		for (size_t i = 0; i < o->n_columns; i++) {
+			_cleanup_free_ char *text = group_cell(m, g, o->columns[i]);
+
+			w[i] = MAX(w[i], cell_width(text));
+		}
+		for (size_t di = 0; di < g->n_devs; di++)
+			for (size_t i = 0; i < o->n_columns; i++) {
+				_cleanup_free_ char *text = device_cell(g, g->devs[di], o->columns[i]);
+				size_t art = (int)i == tree_col ? 2 : 0;
+
+				w[i] = MAX(w[i], cell_width(text) + art);
+			}
+	}
+	for (size_t i = 0; i < o->n_columns; i++) {
+		struct libscols_column *cl = scols_table_get_column(tb, i);
+		const struct colinfo *ci = &infos[o->columns[i]];
+		size_t head = MAX(cell_width(ci->name), (size_t)1), hint = (size_t)ci->whint, f;
+
+		if (!cl)
+			continue;
+		/* count_column_width() of libsmartcols, off a terminal, on the whole table */
+		if (w[i] < head)
+			f = head;
+		else if (ci->whint >= 1 && w[i] < hint && head < hint)
+			f = hint;
+		else
+			f = w[i];
+		/*
+		 * A slice whose cells are all narrower than the header would get the header's
+		 * width, whatever the hint: a strict width takes the hint instead.
+		 */
+		scols_column_set_whint(cl, (double)f);
+		if (f > head)
+			scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_STRICTWIDTH);
+	}
+}
+
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o)
 {
 	struct libscols_table *tb;
 	bool tree = false;
-	int ret = 0;
+	int ret = 0, tree_col = -1;
 
 	/* One thread writes stdout: spare the lock that each of libsmartcols' fputs() takes. */
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
@@ -592,39 +732,46 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 		if (flags & SCOLS_FL_TREE) {
 			if (o->raw || o->pairs || tree)
 				flags &= ~SCOLS_FL_TREE;
-			tree |= flags & SCOLS_FL_TREE;
+			if (flags & SCOLS_FL_TREE) {
+				tree = true;
+				tree_col = (int)i;
+			}
 		}
 		if (!scols_table_new_column(tb, ci->name, ci->whint, flags)) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	}
-	for (size_t gi = 0; gi < m->n_groups && ret == 0; gi++) {
-		const struct iommu_group *g = &m->groups[gi];
-		struct libscols_line *gl;
-
-		if (sel && !sel[gi])
-			continue;
-		gl = scols_table_new_line(tb, NULL);
-		if (!gl) {
-			ret = -ENOMEM;
-			break;
-		}
-		for (size_t i = 0; i < o->n_columns && ret == 0; i++)
-			ret = set_cell(gl, i, group_cell(m, g, o->columns[i]));
-		for (size_t di = 0; di < g->n_devs && ret == 0; di++) {
-			struct libscols_line *dl = scols_table_new_line(tb, tree ? gl : NULL);
-
-			if (!dl) {
-				ret = -ENOMEM;
-				break;
-			}
-			for (size_t i = 0; i < o->n_columns && ret == 0; i++)
-				ret = set_cell(dl, i, device_cell(g, g->devs[di], o->columns[i]));
-		}
+	/*
+	 * On a terminal libsmartcols fits the columns to its width, which takes every row:
+	 * one table. Elsewhere (a pipe, a file, a monitoring loop) the columns are as wide as
+	 * their widest cell, so those widths are measured first and the rows go out a slice
+	 * of groups at a time, each slice's rows freed before the next: memory stays flat on
+	 * a host with tens of thousands of devices.
+	 */
+	if (!o->raw && !o->pairs && isatty(STDOUT_FILENO)) {
+		ret = list_add_rows(tb, m, sel, o, tree, 0, m->n_groups);
+		if (ret == 0)
+			ret = scols_print_table(tb) < 0 ? -EIO : 0;
+		goto out;
 	}
-	if (ret == 0)
-		ret = scols_print_table(tb) < 0 ? -EIO : 0;
+	scols_table_set_termforce(tb, SCOLS_TERMFORCE_NEVER);
+	if (!o->raw && !o->pairs)
+		list_fix_widths(tb, m, sel, o, tree_col);
+	for (size_t from = 0, printed = 0, slice = list_slice();
+	     ret == 0 && (from < m->n_groups || !printed);) {
+		size_t to = from, n = 0;
+
+		for (; to < m->n_groups && n < slice; to++)
+			n += !sel || sel[to];
+		ret = list_add_rows(tb, m, sel, o, tree, from, to);
+		if (ret == 0 && (n || !printed))
+			ret = scols_print_table(tb) < 0 ? -EIO : 0;
+		scols_table_remove_lines(tb);
+		scols_table_enable_noheadings(tb, 1);
+		printed++;
+		from = to;
+	}
 out:
 	scols_unref_table(tb);
 	return ret;

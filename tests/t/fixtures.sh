@@ -40,6 +40,23 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 			fail "$name/$(basename "$f")" "no expected file"
 	done
 
+	# Off a terminal the rows go to libsmartcols a slice of groups at a time, with the
+	# widths of the whole table: one group a slice must print the same bytes.
+	for args in "list" "list -n -o NAME,GROUP,OWNER,DRIVER,HEADER,TYPE,FLAGS" \
+		"list --output-all" "list -r" "list -P"; do
+		# shellcheck disable=SC2086
+		if COLUMNS=200 LC_ALL=C "$DMAOWNCTL" --sysroot "$root" $args >"$WORKDIR/whole" 2>&1 &&
+			COLUMNS=200 LC_ALL=C DMAOWNCTL_TEST_LIST_SLICE=1 "$DMAOWNCTL" --sysroot "$root" \
+				$args >"$WORKDIR/sliced" 2>&1 &&
+			[ "$(wc -l <"$WORKDIR/whole")" -gt 2 ] &&
+			diff -u "$WORKDIR/whole" "$WORKDIR/sliced" >"$WORKDIR/diff"; then
+			pass "$name/one-group-slices-print-the-same/${args// /_}"
+		else
+			fail "$name/one-group-slices-print-the-same/${args// /_}" \
+				"$(tail -n +3 "$WORKDIR/diff" | grep '^[-+]' | head -n 4 | tr '\n' ' ')"
+		fi
+	done
+
 	# JSON: the documented shape, numbers as numbers, absent values as null.
 	if jq -e '.groups | all(
 			(.group | type == "number") and
