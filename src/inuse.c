@@ -9,10 +9,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-#include <netlink/route/route.h>
 
 #include "inuse.h"
 #include "libs.h"
@@ -43,13 +39,13 @@ void inuse_free(struct inuse *u)
 	if (!u)
 		return;
 	if (u->routes)
-		nl_cache_free(u->routes);
+		sym_nl_cache_free(u->routes);
 	if (u->addrs)
-		nl_cache_free(u->addrs);
+		sym_nl_cache_free(u->addrs);
 	if (u->links)
-		nl_cache_free(u->links);
+		sym_nl_cache_free(u->links);
 	if (u->sock)
-		nl_socket_free(u->sock);
+		sym_nl_socket_free(u->sock);
 	free(u);
 }
 
@@ -57,9 +53,13 @@ static struct nl_sock *nl_sock_get(struct inuse *u)
 {
 	if (u->sock || u->nl_failed)
 		return u->sock;
-	u->sock = nl_socket_alloc();
-	if (u->sock && nl_connect(u->sock, NETLINK_ROUTE) < 0) {
-		nl_socket_free(u->sock);
+	if (libs_nl() < 0) {
+		u->nl_failed = true;
+		return NULL;
+	}
+	u->sock = sym_nl_socket_alloc();
+	if (u->sock && sym_nl_connect(u->sock, NETLINK_ROUTE) < 0) {
+		sym_nl_socket_free(u->sock);
 		u->sock = NULL;
 	}
 	u->nl_failed = !u->sock;
@@ -68,14 +68,14 @@ static struct nl_sock *nl_sock_get(struct inuse *u)
 
 static struct nl_cache *nl_links(struct inuse *u)
 {
-	if (!u->links && nl_sock_get(u) && rtnl_link_alloc_cache(u->sock, AF_UNSPEC, &u->links) < 0)
+	if (!u->links && nl_sock_get(u) && sym_rtnl_link_alloc_cache(u->sock, AF_UNSPEC, &u->links) < 0)
 		u->links = NULL;
 	return u->links;
 }
 
 static struct nl_cache *nl_addrs(struct inuse *u)
 {
-	if (!u->addrs && nl_sock_get(u) && rtnl_addr_alloc_cache(u->sock, &u->addrs) < 0)
+	if (!u->addrs && nl_sock_get(u) && sym_rtnl_addr_alloc_cache(u->sock, &u->addrs) < 0)
 		u->addrs = NULL;
 	return u->addrs;
 }
@@ -83,7 +83,7 @@ static struct nl_cache *nl_addrs(struct inuse *u)
 static struct nl_cache *nl_routes(struct inuse *u)
 {
 	if (!u->routes && nl_sock_get(u) &&
-	    rtnl_route_alloc_cache(u->sock, AF_UNSPEC, 0, &u->routes) < 0)
+	    sym_rtnl_route_alloc_cache(u->sock, AF_UNSPEC, 0, &u->routes) < 0)
 		u->routes = NULL;
 	return u->routes;
 }
@@ -100,10 +100,10 @@ static void addr_cb(struct nl_object *obj, void *arg)
 	char buf[128];
 
 	/* Link-local addresses come with every link that is up: they carry no service. */
-	if (m->found || rtnl_addr_get_ifindex(a) != m->ifindex ||
-	    rtnl_addr_get_scope(a) >= RT_SCOPE_LINK)
+	if (m->found || sym_rtnl_addr_get_ifindex(a) != m->ifindex ||
+	    sym_rtnl_addr_get_scope(a) >= RT_SCOPE_LINK)
 		return;
-	nl_addr2str(rtnl_addr_get_local(a), buf, sizeof(buf));
+	sym_nl_addr2str(sym_rtnl_addr_get_local(a), buf, sizeof(buf));
 	m->found = xstrdup(buf);
 }
 
@@ -113,14 +113,14 @@ static void route_cb(struct nl_object *obj, void *arg)
 	struct addr_match *m = arg;
 	char buf[128];
 
-	if (m->found || rtnl_route_get_table(rt) != RT_TABLE_MAIN ||
-	    rtnl_route_get_scope(rt) >= RT_SCOPE_LINK)
+	if (m->found || sym_rtnl_route_get_table(rt) != RT_TABLE_MAIN ||
+	    sym_rtnl_route_get_scope(rt) >= RT_SCOPE_LINK)
 		return;
-	for (int i = 0; i < rtnl_route_get_nnexthops(rt); i++) {
-		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, i);
+	for (int i = 0; i < sym_rtnl_route_get_nnexthops(rt); i++) {
+		struct rtnl_nexthop *nh = sym_rtnl_route_nexthop_n(rt, i);
 
-		if (rtnl_route_nh_get_ifindex(nh) == m->ifindex) {
-			nl_addr2str(rtnl_route_get_dst(rt), buf, sizeof(buf));
+		if (sym_rtnl_route_nh_get_ifindex(nh) == m->ifindex) {
+			sym_nl_addr2str(sym_rtnl_route_get_dst(rt), buf, sizeof(buf));
 			m->found = xstrdup(buf);
 			return;
 		}
@@ -130,7 +130,7 @@ static void route_cb(struct nl_object *obj, void *arg)
 static char *net_reason(struct inuse *u, const char *addr, const char *ifname)
 {
 	struct nl_cache *links = nl_links(u);
-	struct rtnl_link *link = links ? rtnl_link_get_by_name(links, ifname) : NULL;
+	struct rtnl_link *link = links ? sym_rtnl_link_get_by_name(links, ifname) : NULL;
 	struct addr_match m = { 0 };
 	char *reason = NULL;
 	int master;
@@ -140,24 +140,24 @@ static char *net_reason(struct inuse *u, const char *addr, const char *ifname)
 				 addr, ifname);
 	if (!link)
 		return NULL;
-	m.ifindex = rtnl_link_get_ifindex(link);
-	master = rtnl_link_get_master(link);
+	m.ifindex = sym_rtnl_link_get_ifindex(link);
+	master = sym_rtnl_link_get_master(link);
 	if (master > 0) {
 		char name[IFNAMSIZ] = "?";
 
-		rtnl_link_i2name(links, master, name, sizeof(name));
+		sym_rtnl_link_i2name(links, master, name, sizeof(name));
 		reason = xasprintf("%s: network interface %s is a port of %s", addr, ifname, name);
-	} else if (rtnl_link_get_flags(link) & IFF_UP) {
+	} else if (sym_rtnl_link_get_flags(link) & IFF_UP) {
 		if (!nl_addrs(u) || !nl_routes(u)) {
 			reason = xasprintf("%s: cannot read the addresses and routes of network "
 					   "interface %s (netlink)", addr, ifname);
 		} else {
-			nl_cache_foreach(u->addrs, addr_cb, &m);
+			sym_nl_cache_foreach(u->addrs, addr_cb, &m);
 			if (m.found) {
 				reason = xasprintf("%s: network interface %s is up with address %s",
 						   addr, ifname, m.found);
 			} else {
-				nl_cache_foreach(u->routes, route_cb, &m);
+				sym_nl_cache_foreach(u->routes, route_cb, &m);
 				if (m.found)
 					reason = xasprintf("%s: network interface %s is up with a "
 							   "route to %s", addr, ifname, m.found);
@@ -165,7 +165,7 @@ static char *net_reason(struct inuse *u, const char *addr, const char *ifname)
 		}
 	}
 	free(m.found);
-	rtnl_link_put(link);
+	sym_rtnl_link_put(link);
 	return reason;
 }
 

@@ -10,6 +10,7 @@
 #define LIBS_DEFINE(name) typeof(name) *sym_##name;
 LIBKMOD_SYMBOLS(LIBS_DEFINE)
 LIBMOUNT_SYMBOLS(LIBS_DEFINE)
+LIBNL_SYMBOLS(LIBS_DEFINE)
 #undef LIBS_DEFINE
 
 struct symbol {
@@ -20,6 +21,7 @@ struct symbol {
 #define LIBS_ENTRY(name) { #name, (void **)&sym_##name },
 static const struct symbol kmod_symbols[] = { LIBKMOD_SYMBOLS(LIBS_ENTRY) };
 static const struct symbol mount_symbols[] = { LIBMOUNT_SYMBOLS(LIBS_ENTRY) };
+static const struct symbol nl_symbols[] = { LIBNL_SYMBOLS(LIBS_ENTRY) };
 #undef LIBS_ENTRY
 
 struct library {
@@ -35,6 +37,9 @@ static struct library libkmod = {
 };
 static struct library libmount = {
 	.soname = LIBMOUNT_SONAME, .symbols = mount_symbols, .n = ARRAY_SIZE(mount_symbols),
+};
+static struct library libnl = {
+	.soname = LIBNL_ROUTE_SONAME, .symbols = nl_symbols, .n = ARRAY_SIZE(nl_symbols),
 };
 
 static int library_open(struct library *l)
@@ -74,4 +79,9 @@ int libs_kmod(void)
 int libs_mount(void)
 {
 	return library_open(&libmount);
+}
+
+int libs_nl(void)
+{
+	return library_open(&libnl);
 }
