@@ -406,16 +406,28 @@ struct iommu_group *model_find_group(const struct model *m, int number)
 	return bsearch(&key, m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
 }
 
-static int devices_load(const struct sysroot *r, struct model *m)
+/* Every PCI device, or with only >= 0 the members of that one group. */
+static int devices_load(const struct sysroot *r, struct model *m, int only)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
+	_cleanup_close_ int busfd = -1;
 	struct dirent *de;
 	size_t cap = 0;
 	int ret;
 
-	ret = sysfs_opendir(r, "sys/bus/pci/devices", &dir);
+	if (only >= 0) {
+		char rel[64];
+
+		busfd = sysfs_open(r, "sys/bus/pci/devices", O_RDONLY | O_DIRECTORY);
+		if (busfd < 0)
+			return busfd == -ENOENT ? 0 : busfd;
+		snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices", only);
+		ret = sysfs_opendir(r, rel, &dir);
+	} else {
+		ret = sysfs_opendir(r, "sys/bus/pci/devices", &dir);
+	}
 	if (ret == -ENOENT)
-		return 0;	/* no PCI bus at all */
+		return 0;	/* no PCI bus at all, or no such group */
 	if (ret < 0)
 		return ret;
 	/* Counted first: one array of the right size, not a doubling one twice too large. */
@@ -431,7 +443,8 @@ static int devices_load(const struct sysroot *r, struct model *m)
 			cap *= 2;
 			m->devs = xrealloc(m->devs, cap * sizeof(*m->devs));
 		}
-		ret = device_load(r, dirfd(dir), de->d_name, &m->devs[m->n_devs]);
+		ret = device_load(r, only >= 0 ? busfd : dirfd(dir), de->d_name,
+				  &m->devs[m->n_devs]);
 		if (ret < 0) {
 			/* A device may leave while we read it: hot unplug, VFs going away. */
 			device_free(&m->devs[m->n_devs]);
@@ -535,7 +548,7 @@ char *group_attr(const struct model *m, const struct iommu_group *g, const char 
 	return xstrdup(buf);
 }
 
-static int groups_load(const struct sysroot *r, struct model *m)
+static int groups_load(const struct sysroot *r, struct model *m, int only)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
 	struct dirent *de;
@@ -553,7 +566,7 @@ static int groups_load(const struct sysroot *r, struct model *m)
 		char rel[sizeof(de->d_name) + 32];
 		int number;
 
-		if (!group_number_parse(de->d_name, &number))
+		if (!group_number_parse(de->d_name, &number) || (only >= 0 && number != only))
 			continue;
 		if (de->d_type != DT_DIR) {
 			_cleanup_close_ int gfd = -1;
@@ -608,7 +621,7 @@ static int groups_load(const struct sysroot *r, struct model *m)
 	return 0;
 }
 
-int model_load(const struct sysroot *r, struct model *m)
+static int load(const struct sysroot *r, struct model *m, int only)
 {
 	char buf[256];
 	int ret;
@@ -617,13 +630,13 @@ int model_load(const struct sysroot *r, struct model *m)
 	m->root = r;
 	if (sysfs_read_file(r, "proc/sys/kernel/osrelease", buf, sizeof(buf)) >= 0)
 		m->kernel_release = xstrdup(buf);
-	ret = devices_load(r, m);
+	ret = devices_load(r, m, only);
 	if (ret < 0)
 		return ret;
 	class_links_load(r, m, "net");
 	class_links_load(r, m, "block");
 	class_links_load(r, m, "drm");
-	ret = groups_load(r, m);
+	ret = groups_load(r, m, only);
 	if (ret < 0)
 		return ret;
 	if (sysfs_read_file(r, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", buf,
@@ -634,6 +647,39 @@ int model_load(const struct sysroot *r, struct model *m)
 		return ret;
 	for (size_t i = 0; i < m->n_groups; i++)
 		m->groups[i].owner = group_owner(&m->groups[i]);
+	return 0;
+}
+
+int model_load(const struct sysroot *r, struct model *m)
+{
+	return load(r, m, -1);
+}
+
+int model_load_group(const struct sysroot *r, struct model *m, int number)
+{
+	return load(r, m, number);
+}
+
+int model_group_of(const struct sysroot *r, const char *arg, int *number)
+{
+	char addr[PCI_ADDR_MAX], link[PATH_MAX];
+	_cleanup_free_ char *rel = NULL;
+
+	if (group_number_parse(arg, number))
+		return 0;
+	if (pci_addr_normalize(arg, addr, sizeof(addr)) < 0) {
+		if (!ifname_valid(arg))
+			return -EINVAL;
+		rel = xasprintf("sys/class/net/%s", arg);
+		if (sysfs_readlink(r->fd, rel, link, sizeof(link)) < 0 ||
+		    !pci_addr_from_path(link, addr, sizeof(addr)))
+			return -ENOENT;
+		free(rel);
+	}
+	rel = xasprintf("sys/bus/pci/devices/%s/iommu_group", addr);
+	if (sysfs_readlink_base(r->fd, rel, link, sizeof(link)) < 0 ||
+	    !group_number_parse(link, number))
+		return -ENOENT;
 	return 0;
 }
 

@@ -101,6 +101,16 @@ struct model {
 
 /* Loads the whole model below the root; returns 0 or -errno. */
 int model_load(const struct sysroot *r, struct model *m);
+/*
+ * Loads one group and its members only, with their holders: what a claim or a release
+ * reads, on a host of thousands of groups. Other groups and devices are absent.
+ */
+int model_load_group(const struct sysroot *r, struct model *m, int number);
+/*
+ * The group of a GROUP or DEVICE argument (number, PCI address, network interface), from
+ * the links alone: -EINVAL when malformed, -ENOENT when it does not resolve so.
+ */
+int model_group_of(const struct sysroot *r, const char *arg, int *number);
 void model_free(struct model *m);
 
 /*

@@ -1242,6 +1242,23 @@ static void claimed_update(const struct sysroot *r, const struct plan *p, const 
 	}
 }
 
+/*
+ * A claim or a release reads its one group: on a host of thousands of VFs that is the
+ * difference between a few reads and all of sysfs. An argument that does not resolve by
+ * its links alone (an interface gone with its claim) takes the whole model, which also
+ * words every error. The other operations look beyond the group (a PF's VFs).
+ */
+static int ops_model_load(const struct sysroot *r, const struct ops_request *req,
+			  struct model *m)
+{
+	int number;
+
+	if ((req->kind == OPS_CLAIM_GROUP || req->kind == OPS_RELEASE) &&
+	    !getenv("DMAOWNCTL_TEST_FULL_MODEL") && model_group_of(r, req->arg, &number) == 0)
+		return model_load_group(r, m, number);
+	return model_load(r, m);
+}
+
 int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res)
 {
 	struct ctx c = { .r = r, .req = req, .res = res, .op = op_name(req->kind) };
@@ -1270,7 +1287,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 				   "/run/dmaownctl: run 'dmaownctl recover' first");
 		}
 	}
-	ret = model_load(r, &c.m);
+	ret = ops_model_load(r, req, &c.m);
 	if (ret < 0) {
 		ret = say(&c, EXIT_FAILED, "cannot read sysfs: %s", strerror(-ret));
 		goto out;

@@ -43,3 +43,33 @@ fixture_root() {
 	fi
 	echo "$dir"
 }
+
+# claim-group and release read only the named group (model_load_group()): for every group
+# of ROOT, by number and by each member's address, and for names that resolve to nothing,
+# their --dry-run must print and exit as with the whole model. One result named NAME.
+same_as_whole_model() {
+	local name=$1 root=$2 args=() g a bad=""
+	while read -r g; do
+		args+=("$g")
+	done < <("$DMAOWNCTL" --sysroot "$root" list -J | jq -r '.groups[].group, .groups[].devices[].device')
+	args+=(99999 0000:ff:1f.7 nosuchif0 bad/name)
+	for a in "${args[@]}"; do
+		for op in claim-group release; do
+			run_dmaownctl "$WORKDIR/scoped.out" "$WORKDIR/scoped.err" --sysroot "$root" \
+				"$op" "$a" --dry-run
+			local rc_scoped=$rc
+			DMAOWNCTL_TEST_FULL_MODEL=1 run_dmaownctl "$WORKDIR/whole.out" \
+				"$WORKDIR/whole.err" --sysroot "$root" "$op" "$a" --dry-run
+			if [ "$rc" != "$rc_scoped" ] ||
+				! cmp -s "$WORKDIR/scoped.out" "$WORKDIR/whole.out" ||
+				! cmp -s "$WORKDIR/scoped.err" "$WORKDIR/whole.err"; then
+				bad="$bad $op:$a(rc $rc_scoped/$rc)"
+			fi
+		done
+	done
+	if [ -z "$bad" ] && [ "${#args[@]}" -gt 4 ]; then
+		pass "$name"
+	else
+		fail "$name" "differs from the whole model:${bad:- no groups}"
+	fi
+}

@@ -57,6 +57,8 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 		fi
 	done
 
+	same_as_whole_model "$name/claim-and-release-read-one-group" "$root"
+
 	# JSON: the documented shape, numbers as numbers, absent values as null.
 	if jq -e '.groups | all(
 			(.group | type == "number") and
