@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <locale.h>
 #include <stdarg.h>
 
@@ -14,7 +15,9 @@
 #include "output.h"
 #include "pciinfo.h"
 #include "snapshot.h"
+#ifdef WITH_TOP
 #include "top.h"
+#endif
 #include "util.h"
 
 /* Which options a command accepts. */
@@ -234,6 +237,46 @@ static int cmd_recover(struct ctl *c)
 	return report(c, ops_recover(&c->root, c->finish, c->timeout, &res), &res);
 }
 
+#ifndef WITH_TOP
+/*
+ * top is in dmaownctl-top, the one program linked with ncursesw: first in
+ * $DMAOWNCTL_LIBEXECDIR, then next to this program (a build tree), then in PKGLIBEXECDIR.
+ */
+static char *top_helper_path(void)
+{
+	const char *dir = getenv("DMAOWNCTL_LIBEXECDIR");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (dir && *dir)
+		return xasprintf("%s/dmaownctl-top", dir);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			char *path;
+
+			*slash = '\0';
+			path = xasprintf("%s/dmaownctl-top", self);
+			if (access(path, X_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	return xstrdup(PKGLIBEXECDIR "/dmaownctl-top");
+}
+
+/* Replaces this process with dmaownctl-top, which parses the same arguments again. */
+static int cmd_top(struct ctl *c)
+{
+	_cleanup_free_ char *path = top_helper_path();
+
+	execv(path, c->main_argv);
+	return fail(EXIT_FAILED, "cannot run %s: %s", path, strerror(errno));
+}
+#endif
+
 static const struct command commands[] = {
 	{ "list", cmd_list, 0, -1, OPT_OUTPUT, "[GROUP|DEVICE...]",
 	  "groups as a tree of their devices, with the owner of each group" },
@@ -377,6 +420,10 @@ int main(int argc, char **argv)
 	int used_opt[8] = { 0 }, n_used = 0;
 	bool all = false;
 	int opt, r;
+	/* getopt_long() permutes argv: top passes the arguments on in their own order. */
+	_cleanup_free_ char **main_argv = xmalloc((argc + 1) * sizeof(*argv));
+
+	memcpy(main_argv, argv, (argc + 1) * sizeof(*argv));
 
 	/* libsmartcols draws the tree with line characters only in a UTF-8 locale. */
 	setlocale(LC_ALL, "");
@@ -444,6 +491,7 @@ int main(int argc, char **argv)
 		if (!(cmd->options & option_class(used_opt[i])))
 			return usage_error("'%s' does not take %s", cmd->name,
 					   option_name(used_opt[i]));
+	c.main_argv = main_argv;
 	c.argv = argv + optind + 1;
 	c.argc = argc - optind - 1;
 	if (c.argc < cmd->min_args)

@@ -28,6 +28,7 @@ struct ctl {
 	double timeout;		/* seconds */
 	int argc;
 	char **argv;		/* the command's own arguments */
+	char **main_argv;	/* every argument, as main() received them */
 };
 
 /* Prints "dmaownctl: MESSAGE" on one line and returns code, for "return fail(...)". */

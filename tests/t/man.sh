@@ -106,7 +106,8 @@ missing=
 for s in NAME SYNOPSIS DESCRIPTION CONFIGURATION EXAMPLES FILES "SEE ALSO"; do
 	grep -qx "$s" "$text" || missing="$missing '$s'"
 done
-for f in /run/dmaownctl/journal /run/dmaownctl/lock /etc/dmaownctl.conf /etc/dmaownctl.d/; do
+for f in /run/dmaownctl/journal /run/dmaownctl/lock /etc/dmaownctl.conf /etc/dmaownctl.d/ \
+	dmaownctl/dmaownctl-top; do
 	section FILES | grep -qF -- "$f" || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
