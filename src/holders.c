@@ -2,6 +2,7 @@
 /* Who holds a group: processes with a VFIO group, cdev or device fd open, from /proc. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -142,15 +143,79 @@ static bool device_fd_syspath(struct scan *s, const char *pid, const char *fd, c
 	return pci_addr_from_path(p, addr, size);
 }
 
+struct fds {
+	char *command, *vm;	/* read once, when the process turns out to hold something */
+	int *unknown;		/* device fds that fdinfo does not name */
+	size_t n_unknown;
+};
+
+/* One entry of /proc/PID/fd. */
+static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name, struct fds *f)
+{
+	char link[PATH_MAX], addr[PCI_ADDR_MAX];
+	const char *p;
+	int group = -1, fd;
+
+	if (name[0] == '.' || sysfs_readlink(fdfd, name, link, sizeof(link)) < 0)
+		return;
+	fd = atoi(name);
+	if (streq(link, "anon_inode:[vfio-device]")) {
+		if (device_fd_syspath(s, pid, name, addr, sizeof(addr))) {
+			holder_add(s, device_group(s, addr), pid, fd, HOLD_DEVICE_FD, addr,
+				   &f->command, &f->vm);
+		} else {
+			f->unknown = xrealloc(f->unknown, (f->n_unknown + 1) * sizeof(int));
+			f->unknown[f->n_unknown++] = fd;
+		}
+		return;
+	}
+	/*
+	 * A group fd whose node is gone ("/dev/vfio/N (deleted)") outlived the group's
+	 * last vfio device: the kernel released the ownership then.
+	 */
+	if (!startswith(link, "/dev/vfio/") || strstr(link, " (deleted)"))
+		return;
+	p = link + strlen("/dev/vfio/");
+	if (startswith(p, "devices/vfio")) {
+		_cleanup_free_ char *cls = xasprintf("sys/class/vfio-dev/%s/device",
+						     p + strlen("devices/"));
+		char target[PATH_MAX];
+
+		if (sysfs_readlink(s->r->fd, cls, target, sizeof(target)) < 0 ||
+		    !pci_addr_from_path(target, addr, sizeof(addr)))
+			return;
+		holder_add(s, device_group(s, addr), pid, fd, HOLD_CDEV, addr, &f->command,
+			   &f->vm);
+		return;
+	}
+	if (startswith(p, "noiommu-")) {
+		if (group_number_parse(p + 8, &group))
+			holder_add(s, group, pid, fd, HOLD_NOIOMMU, NULL, &f->command, &f->vm);
+		return;
+	}
+	if (!group_number_parse(p, &group))
+		return;	/* /dev/vfio/vfio, a container, owns nothing */
+	if (s->r->live) {
+		struct stat st;
+
+		if (fstatat(fdfd, name, &st, 0) == 0 && S_ISCHR(st.st_mode)) {
+			int g = rdev_map_find(s, st.st_rdev);
+
+			if (g >= 0)
+				group = g;
+		}
+	}
+	holder_add(s, group, pid, fd, HOLD_GROUP, NULL, &f->command, &f->vm);
+}
+
 static void scan_process(struct scan *s, int procfd, const char *pid)
 {
-	_cleanup_free_ char *command = NULL, *vm = NULL;
-	_cleanup_closedir_ DIR *dir = NULL;
-	_cleanup_free_ int *unknown_fds = NULL;
-	size_t n_unknown = 0;
+	_cleanup_close_ int fdfd = -1;
+	struct fds f = { 0 };
 	char rel[64];
-	struct dirent *de;
-	int fdfd;
+	/* getdents64() itself: fdopendir() adds an fstat() and two fcntl() a process */
+	char buf[8192] __attribute__((aligned(__alignof__(struct dirent64))));
+	ssize_t n;
 
 	snprintf(rel, sizeof(rel), "%s/fd", pid);
 	fdfd = openat(procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -159,74 +224,18 @@ static void scan_process(struct scan *s, int procfd, const char *pid)
 			s->m->holders_partial = true;
 		return;
 	}
-	dir = fdopendir(fdfd);
-	if (!dir) {
-		close(fdfd);
-		return;
-	}
-	while ((de = readdir(dir))) {
-		char link[PATH_MAX], addr[PCI_ADDR_MAX];
-		const char *p;
-		int group = -1, fd;
+	while ((n = getdents64(fdfd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
 
-		if (de->d_name[0] == '.')
-			continue;
-		if (sysfs_readlink(fdfd, de->d_name, link, sizeof(link)) < 0)
-			continue;
-		fd = atoi(de->d_name);
-		if (streq(link, "anon_inode:[vfio-device]")) {
-			if (device_fd_syspath(s, pid, de->d_name, addr, sizeof(addr)))
-				holder_add(s, device_group(s, addr), pid, fd, HOLD_DEVICE_FD, addr,
-					   &command, &vm);
-			else {
-				unknown_fds = xrealloc(unknown_fds, (n_unknown + 1) * sizeof(int));
-				unknown_fds[n_unknown++] = fd;
-			}
-			continue;
+			off += de->d_reclen;
+			scan_fd(s, pid, fdfd, de->d_name, &f);
 		}
-		/*
-		 * A group fd whose node is gone ("/dev/vfio/N (deleted)") outlived the group's
-		 * last vfio device: the kernel released the ownership then.
-		 */
-		if (!startswith(link, "/dev/vfio/") || strstr(link, " (deleted)"))
-			continue;
-		p = link + strlen("/dev/vfio/");
-		if (startswith(p, "devices/vfio")) {
-			_cleanup_free_ char *cls = xasprintf("sys/class/vfio-dev/%s/device",
-							     p + strlen("devices/"));
-			char target[PATH_MAX];
-
-			if (sysfs_readlink(s->r->fd, cls, target, sizeof(target)) < 0 ||
-			    !pci_addr_from_path(target, addr, sizeof(addr)))
-				continue;
-			holder_add(s, device_group(s, addr), pid, fd, HOLD_CDEV, addr, &command,
-				   &vm);
-			continue;
-		}
-		if (startswith(p, "noiommu-")) {
-			if (group_number_parse(p + 8, &group))
-				holder_add(s, group, pid, fd, HOLD_NOIOMMU, NULL, &command, &vm);
-			continue;
-		}
-		if (!group_number_parse(p, &group))
-			continue;	/* /dev/vfio/vfio, a container, owns nothing */
-		if (s->r->live) {
-			struct stat st;
-
-			if (fstatat(fdfd, de->d_name, &st, 0) == 0 && S_ISCHR(st.st_mode)) {
-				int g = rdev_map_find(s, st.st_rdev);
-
-				if (g >= 0)
-					group = g;
-			}
-		}
-		holder_add(s, group, pid, fd, HOLD_GROUP, NULL, &command, &vm);
-	}
 	/*
 	 * A device fd that fdinfo does not name came from a group this process holds:
 	 * count it against those groups, where it makes an unbind block.
 	 */
-	for (size_t i = 0; i < n_unknown; i++)
+	for (size_t i = 0; i < f.n_unknown; i++)
 		for (size_t gi = 0; gi < s->m->n_groups; gi++) {
 			struct iommu_group *g = &s->m->groups[gi];
 			bool holds = false;
@@ -235,9 +244,12 @@ static void scan_process(struct scan *s, int procfd, const char *pid)
 				holds = g->holders[h].pid == atoi(pid) &&
 					g->holders[h].kind != HOLD_DEVICE_FD;
 			if (holds)
-				holder_add(s, g->number, pid, unknown_fds[i], HOLD_DEVICE_FD, NULL,
-					   &command, &vm);
+				holder_add(s, g->number, pid, f.unknown[i], HOLD_DEVICE_FD, NULL,
+					   &f.command, &f.vm);
 		}
+	free(f.command);
+	free(f.vm);
+	free(f.unknown);
 }
 
 static int holder_cmp(const void *a, const void *b)

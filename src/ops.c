@@ -299,11 +299,15 @@ static int lock_take(const struct sysroot *r, double timeout, pid_t *holder)
 	char pid[32];
 	int fd, ret;
 
-	if (mkdirat(r->fd, "run", 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (mkdirat(r->fd, RUN_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
 	fd = openat(r->fd, LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		/* the first run since boot: /run/dmaownctl is made */
+		if (mkdirat(r->fd, "run", 0755) < 0 && errno != EEXIST)
+			return -errno;
+		if (mkdirat(r->fd, RUN_DIR, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		fd = openat(r->fd, LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
 	if (fd < 0)
 		return -errno;
 	if (fcntl(fd, F_SETLK, &fl) < 0) {
