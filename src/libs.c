@@ -50,7 +50,11 @@ static int library_open(struct library *l)
 		return 0;
 	if (l->failed)
 		return -1;
-	h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
+	/*
+	 * Lazily bound: of libnl-route's 480 PLT entries a check calls a few dozen, and
+	 * binding them all took half of its load. Every symbol used here is looked up below.
+	 */
+	h = dlopen(l->soname, RTLD_LAZY | RTLD_LOCAL);
 	if (!h) {
 		warnx_("cannot load %s", dlerror());
 		l->failed = true;
