@@ -440,7 +440,7 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 			continue;
 		if (m->n_devs == cap) {
 			/* devices that came while we read */
-			cap *= 2;
+			cap = cap ? cap * 2 : 16;
 			m->devs = xrealloc(m->devs, cap * sizeof(*m->devs));
 		}
 		ret = device_load(r, only >= 0 ? busfd : dirfd(dir), de->d_name,
