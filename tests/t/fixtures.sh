@@ -57,6 +57,26 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 		fi
 	done
 
+	# On a terminal wide enough libsmartcols measures the whole table itself: the widths
+	# that the slices are given must be the ones it finds.
+	if command -v script >/dev/null; then
+		for loc in C C.UTF-8; do
+			COLUMNS=1000 LC_ALL=$loc script -qc \
+				"'$DMAOWNCTL' --sysroot '$root' list --output-all" /dev/null |
+				tr -d '\r' >"$WORKDIR/term"
+			LC_ALL=$loc DMAOWNCTL_TEST_LIST_SLICE=1 "$DMAOWNCTL" --sysroot "$root" \
+				list --output-all >"$WORKDIR/sliced" 2>&1
+			if [ -s "$WORKDIR/term" ] && diff -u "$WORKDIR/term" "$WORKDIR/sliced" >"$WORKDIR/diff"; then
+				pass "$name/slices-as-wide-as-libsmartcols-measures/$loc"
+			else
+				fail "$name/slices-as-wide-as-libsmartcols-measures/$loc" \
+					"$(tail -n +3 "$WORKDIR/diff" | grep '^[-+]' | head -n 2 | tr '\n' ' ')"
+			fi
+		done
+	else
+		skip "$name/slices-as-wide-as-libsmartcols-measures" "no script(1)"
+	fi
+
 	same_as_whole_model "$name/claim-and-release-read-one-group" "$root"
 
 	# JSON: the documented shape, numbers as numbers, absent values as null.
