@@ -67,6 +67,17 @@ static const char no_iommu_hint[] =
 	"the IOMMU is off or absent: turn on VT-d (Intel) or AMD-Vi in the firmware and boot "
 	"with intel_iommu=on or amd_iommu=on";
 
+/* The whole model, or with ARG the one group it names (see model_load_for()). */
+static int load_for(struct ctl *c, struct model *m, const char *arg)
+{
+	int r = model_load_for(&c->root, m, arg);
+
+	if (r < 0)
+		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path, strerror(-r));
+	pciinfo_open(&c->root);
+	return EXIT_DONE;
+}
+
 static int load(struct ctl *c, struct model *m)
 {
 	int r = model_load(&c->root, m);
@@ -102,7 +113,8 @@ static int cmd_list(struct ctl *c)
 	struct model m;
 	int r;
 
-	r = load(c, &m);
+	/* One group asked for, by a monitoring loop say: only that one is read. */
+	r = load_for(c, &m, c->argc == 1 ? c->argv[0] : NULL);
 	if (r)
 		return r;
 	if (c->argc > 0) {

@@ -406,6 +406,32 @@ struct iommu_group *model_find_group(const struct model *m, int number)
 	return bsearch(&key, m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
 }
 
+static int addr_cmp_ptr(const void *a, const void *b)
+{
+	return pci_addr_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* busfd: sys/bus/pci/devices. The VFs of a PF, in bus order, from its virtfnN links. */
+static void device_read_virtfns(int busfd, struct pci_device *d)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+
+	if (sysfs_opendirat(busfd, d->addr, &dir) < 0)
+		return;
+	while ((de = readdir(dir))) {
+		char addr[PATH_MAX];
+
+		if (!startswith(de->d_name, "virtfn") ||
+		    sysfs_readlink_base(dirfd(dir), de->d_name, addr, sizeof(addr)) < 0 ||
+		    !pci_addr_valid(addr))
+			continue;
+		strv_push(&d->virtfns, &d->n_virtfns, xstrdup(addr));
+	}
+	if (d->n_virtfns > 1)
+		qsort(d->virtfns, d->n_virtfns, sizeof(*d->virtfns), addr_cmp_ptr);
+}
+
 /* Every PCI device, or with only >= 0 the members of that one group. */
 static int devices_load(const struct sysroot *r, struct model *m, int only)
 {
@@ -459,13 +485,17 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 	 * (virtfnN), so the VFs' links, read already and walked in bus order, spare reading
 	 * every PF's directory and its virtfn links.
 	 */
-	for (size_t i = 0; i < m->n_devs; i++) {
+	for (size_t i = 0; i < m->n_devs && only < 0; i++) {
 		struct pci_device *pf;
 
 		if (!m->devs[i].physfn[0] || !(pf = model_find_device(m, m->devs[i].physfn)))
 			continue;
 		strv_push(&pf->virtfns, &pf->n_virtfns, xstrdup(m->devs[i].addr));
 	}
+	/* One group read: its PFs' VFs are in other groups, so from the PFs' virtfn links. */
+	for (size_t i = 0; i < m->n_devs && only >= 0; i++)
+		if (m->devs[i].sriov_numvfs > 0)
+			device_read_virtfns(busfd, &m->devs[i]);
 	return 0;
 }
 
@@ -660,13 +690,26 @@ int model_load_group(const struct sysroot *r, struct model *m, int number)
 	return load(r, m, number);
 }
 
+int model_load_for(const struct sysroot *r, struct model *m, const char *arg)
+{
+	int number;
+
+	if (arg && !getenv("DMAOWNCTL_TEST_FULL_MODEL") && model_group_of(r, arg, &number) == 0)
+		return model_load_group(r, m, number);
+	return model_load(r, m);
+}
+
 int model_group_of(const struct sysroot *r, const char *arg, int *number)
 {
 	char addr[PCI_ADDR_MAX], link[PATH_MAX];
 	_cleanup_free_ char *rel = NULL;
 
-	if (group_number_parse(arg, number))
-		return 0;
+	if (group_number_parse(arg, number)) {
+		char rel_group[64];
+
+		snprintf(rel_group, sizeof(rel_group), "sys/kernel/iommu_groups/%d", *number);
+		return sysfs_exists(r, rel_group) ? 0 : -ENOENT;
+	}
 	if (pci_addr_normalize(arg, addr, sizeof(addr)) < 0) {
 		if (!ifname_valid(arg))
 			return -EINVAL;

@@ -1248,19 +1248,15 @@ static void claimed_update(const struct sysroot *r, const struct plan *p, const 
 
 /*
  * A claim or a release reads its one group: on a host of thousands of VFs that is the
- * difference between a few reads and all of sysfs. An argument that does not resolve by
- * its links alone (an interface gone with its claim) takes the whole model, which also
- * words every error. The other operations look beyond the group (a PF's VFs).
+ * difference between a few reads and all of sysfs. The other operations look beyond the
+ * group (a PF's VFs).
  */
 static int ops_model_load(const struct sysroot *r, const struct ops_request *req,
 			  struct model *m)
 {
-	int number;
+	bool one = req->kind == OPS_CLAIM_GROUP || req->kind == OPS_RELEASE;
 
-	if ((req->kind == OPS_CLAIM_GROUP || req->kind == OPS_RELEASE) &&
-	    !getenv("DMAOWNCTL_TEST_FULL_MODEL") && model_group_of(r, req->arg, &number) == 0)
-		return model_load_group(r, m, number);
-	return model_load(r, m);
+	return model_load_for(r, m, one ? req->arg : NULL);
 }
 
 int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res)

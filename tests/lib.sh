@@ -44,9 +44,10 @@ fixture_root() {
 	echo "$dir"
 }
 
-# claim-group and release read only the named group (model_load_group()): for every group
-# of ROOT, by number and by each member's address, and for names that resolve to nothing,
-# their --dry-run must print and exit as with the whole model. One result named NAME.
+# claim-group, release and list of one group read only that group (model_load_group()):
+# for every group of ROOT, by number and by each member's address, and for names that
+# resolve to nothing, they must print and exit as with the whole model (claim-group and
+# release with --dry-run). One result named NAME.
 same_as_whole_model() {
 	local name=$1 root=$2 args=() g a bad=""
 	while read -r g; do
@@ -54,16 +55,19 @@ same_as_whole_model() {
 	done < <("$DMAOWNCTL" --sysroot "$root" list -J | jq -r '.groups[].group, .groups[].devices[].device')
 	args+=(99999 0000:ff:1f.7 nosuchif0 bad/name)
 	for a in "${args[@]}"; do
-		for op in claim-group release; do
+		for op in "claim-group --dry-run" "release --dry-run" "list" "list -J" \
+			"list --output-all"; do
+			# shellcheck disable=SC2086
 			run_dmaownctl "$WORKDIR/scoped.out" "$WORKDIR/scoped.err" --sysroot "$root" \
-				"$op" "$a" --dry-run
+				$op "$a"
 			local rc_scoped=$rc
+			# shellcheck disable=SC2086
 			DMAOWNCTL_TEST_FULL_MODEL=1 run_dmaownctl "$WORKDIR/whole.out" \
-				"$WORKDIR/whole.err" --sysroot "$root" "$op" "$a" --dry-run
+				"$WORKDIR/whole.err" --sysroot "$root" $op "$a"
 			if [ "$rc" != "$rc_scoped" ] ||
 				! cmp -s "$WORKDIR/scoped.out" "$WORKDIR/whole.out" ||
 				! cmp -s "$WORKDIR/scoped.err" "$WORKDIR/whole.err"; then
-				bad="$bad $op:$a(rc $rc_scoped/$rc)"
+				bad="$bad ${op// /_}:$a(rc $rc_scoped/$rc)"
 			fi
 		done
 	done

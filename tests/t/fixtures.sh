@@ -77,7 +77,7 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 		skip "$name/slices-as-wide-as-libsmartcols-measures" "no script(1)"
 	fi
 
-	same_as_whole_model "$name/claim-and-release-read-one-group" "$root"
+	same_as_whole_model "$name/one-group-commands-read-one-group" "$root"
 
 	# JSON: the documented shape, numbers as numbers, absent values as null.
 	if jq -e '.groups | all(

@@ -12,7 +12,7 @@ root=$WORKDIR/server
 python3 "$SRCDIR/tests/bench/gen-sysroot" --devices 400 "$root" >/dev/null
 "$DMAOWNCTL" --sysroot "$root" list -J >"$WORKDIR/list.json"
 
-same_as_whole_model claim-and-release-read-one-group "$root"
+same_as_whole_model one-group-commands-read-one-group "$root"
 
 refused() {
 	local name=$1 pattern=$2
