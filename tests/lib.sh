@@ -45,18 +45,23 @@ fixture_root() {
 }
 
 # claim-group, release and list of one group read only that group (model_load_group()):
-# for every group of ROOT, by number and by each member's address, and for names that
-# resolve to nothing, they must print and exit as with the whole model (claim-group and
-# release with --dry-run). One result named NAME.
+# for the names given, or else every group of ROOT by number and every device, and for
+# names that resolve to nothing, they must print and exit as with the whole model
+# (claim-group and release with --dry-run). One result named NAME.
 same_as_whole_model() {
 	local name=$1 root=$2 args=() g a bad=""
-	while read -r g; do
-		args+=("$g")
-	done < <("$DMAOWNCTL" --sysroot "$root" list -J | jq -r '.groups[].group, .groups[].devices[].device')
+	shift 2
+	if [ $# -gt 0 ]; then
+		args=("$@")
+	else
+		while read -r g; do
+			args+=("$g")
+		done < <("$DMAOWNCTL" --sysroot "$root" list -J |
+			jq -r '.groups[].group, .groups[].devices[].device')
+	fi
 	args+=(99999 0000:ff:1f.7 nosuchif0 bad/name)
 	for a in "${args[@]}"; do
-		for op in "claim-group --dry-run" "release --dry-run" "list" "list -J" \
-			"list --output-all"; do
+		for op in "claim-group --dry-run" "release --dry-run" "list" "list -J"; do
 			# shellcheck disable=SC2086
 			run_dmaownctl "$WORKDIR/scoped.out" "$WORKDIR/scoped.err" --sysroot "$root" \
 				$op "$a"
