@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-
 #include "inuse.h"
 #include "libs.h"
 #include "util.h"
@@ -17,13 +16,15 @@
 /*
  * What a run has looked up so far: each table is read once, when a device first needs it,
  * so a group of NICs costs one link dump, and the address and route dumps are taken only
- * for a link that is up.
+ * for a link that is up; a group of disks, one read of the mount and swap tables.
  */
 struct inuse {
 	const struct sysroot *r;
 	struct nl_sock *sock;
 	struct nl_cache *links, *addrs, *routes;
 	bool nl_failed;
+	struct libmnt_table *mounts, *swaps;	/* NULL when unreadable */
+	bool mnt_read;
 };
 
 struct inuse *inuse_new(const struct sysroot *r)
@@ -46,6 +47,10 @@ void inuse_free(struct inuse *u)
 		sym_nl_cache_free(u->links);
 	if (u->sock)
 		sym_nl_socket_free(u->sock);
+	if (u->mounts)
+		sym_mnt_unref_table(u->mounts);
+	if (u->swaps)
+		sym_mnt_unref_table(u->swaps);
 	free(u);
 }
 
@@ -68,7 +73,8 @@ static struct nl_sock *nl_sock_get(struct inuse *u)
 
 static struct nl_cache *nl_links(struct inuse *u)
 {
-	if (!u->links && nl_sock_get(u) && sym_rtnl_link_alloc_cache(u->sock, AF_UNSPEC, &u->links) < 0)
+	if (!u->links && nl_sock_get(u) &&
+	    sym_rtnl_link_alloc_cache(u->sock, AF_UNSPEC, &u->links) < 0)
 		u->links = NULL;
 	return u->links;
 }
@@ -86,6 +92,23 @@ static struct nl_cache *nl_routes(struct inuse *u)
 	    sym_rtnl_route_alloc_cache(u->sock, AF_UNSPEC, 0, &u->routes) < 0)
 		u->routes = NULL;
 	return u->routes;
+}
+
+/* The mount and swap tables, through libmount: -1 when libmount cannot be loaded. */
+static int mnt_tables(struct inuse *u)
+{
+	if (u->mnt_read)
+		return 0;
+	if (libs_mount() < 0)
+		return -1;
+	u->mnt_read = true;
+	u->mounts = sym_mnt_new_table_from_file("/proc/self/mountinfo");
+	u->swaps = sym_mnt_new_table();
+	if (u->swaps && sym_mnt_table_parse_swaps(u->swaps, NULL) != 0) {
+		sym_mnt_unref_table(u->swaps);
+		u->swaps = NULL;
+	}
+	return 0;
 }
 
 struct addr_match {
@@ -222,12 +245,15 @@ static bool dir_has_entries(const struct sysroot *r, const char *rel)
 	return false;
 }
 
-static char *block_reason(const struct sysroot *r, const char *addr, const char *disk)
+static char *block_reason(struct inuse *u, const char *addr, const char *disk)
 {
+	const struct sysroot *r = u->r;
 	dev_t devs[64];
 	char names[64][64];
 	size_t n = block_devnums(r, disk, devs, ARRAY_SIZE(devs), names);
 	char *reason = NULL;
+	struct libmnt_iter *it;
+	struct libmnt_fs *fs;
 
 	for (size_t i = 0; i < n && !reason; i++) {
 		_cleanup_free_ char *rel = xasprintf("sys/class/block/%s/holders", names[i]);
@@ -238,49 +264,38 @@ static char *block_reason(const struct sysroot *r, const char *addr, const char 
 	}
 	if (reason || !r->live)
 		return reason;
-	if (libs_mount() < 0)
+	if (mnt_tables(u) < 0)
 		return xasprintf("%s: cannot read the mount table to see whether its disks are "
 				 "in use", addr);
 
-	{
-		struct libmnt_table *tb = sym_mnt_new_table_from_file("/proc/self/mountinfo");
-		struct libmnt_iter *it = sym_mnt_new_iter(MNT_ITER_FORWARD);
-		struct libmnt_fs *fs;
+	it = sym_mnt_new_iter(MNT_ITER_FORWARD);
+	while (u->mounts && it && !reason && sym_mnt_table_next_fs(u->mounts, it, &fs) == 0) {
+		dev_t dv = sym_mnt_fs_get_devno(fs);
 
-		while (tb && it && !reason && sym_mnt_table_next_fs(tb, it, &fs) == 0) {
-			dev_t dv = sym_mnt_fs_get_devno(fs);
-
-			for (size_t i = 0; i < n && !reason; i++)
-				if (dv == devs[i])
-					reason = xasprintf("%s: block device %s is mounted on %s", addr,
-							   names[i], sym_mnt_fs_get_target(fs));
-		}
-		sym_mnt_free_iter(it);
-		sym_mnt_unref_table(tb);
+		for (size_t i = 0; i < n && !reason; i++)
+			if (dv == devs[i])
+				reason = xasprintf("%s: block device %s is mounted on %s", addr,
+						   names[i], sym_mnt_fs_get_target(fs));
 	}
+	if (it)
+		sym_mnt_free_iter(it);
 	if (reason)
 		return reason;
-	{
-		struct libmnt_table *tb = sym_mnt_new_table();
-		struct libmnt_iter *it = sym_mnt_new_iter(MNT_ITER_FORWARD);
-		struct libmnt_fs *fs;
 
-		if (tb && sym_mnt_table_parse_swaps(tb, NULL) == 0) {
-			while (it && !reason && sym_mnt_table_next_fs(tb, it, &fs) == 0) {
-				struct stat st;
-				const char *src = sym_mnt_fs_get_source(fs);
+	it = sym_mnt_new_iter(MNT_ITER_FORWARD);
+	while (u->swaps && it && !reason && sym_mnt_table_next_fs(u->swaps, it, &fs) == 0) {
+		struct stat st;
+		const char *src = sym_mnt_fs_get_source(fs);
 
-				if (!src || stat(src, &st) < 0 || !S_ISBLK(st.st_mode))
-					continue;
-				for (size_t i = 0; i < n && !reason; i++)
-					if (st.st_rdev == devs[i])
-						reason = xasprintf("%s: block device %s is in use as swap",
-								   addr, names[i]);
-			}
-		}
-		sym_mnt_free_iter(it);
-		sym_mnt_unref_table(tb);
+		if (!src || stat(src, &st) < 0 || !S_ISBLK(st.st_mode))
+			continue;
+		for (size_t i = 0; i < n && !reason; i++)
+			if (st.st_rdev == devs[i])
+				reason = xasprintf("%s: block device %s is in use as swap", addr,
+						   names[i]);
 	}
+	if (it)
+		sym_mnt_free_iter(it);
 	return reason;
 }
 
@@ -327,7 +342,7 @@ char *inuse_reason(struct inuse *u, const struct pci_device *d)
 	for (size_t i = 0; i < d->n_net && !reason && r->live; i++)
 		reason = net_reason(u, d->addr, d->net[i]);
 	for (size_t i = 0; i < d->n_block && !reason; i++)
-		reason = block_reason(r, d->addr, d->block[i]);
+		reason = block_reason(u, d->addr, d->block[i]);
 	for (size_t i = 0; i < d->n_drm && !reason; i++)
 		if (startswith(d->drm[i], "card") || startswith(d->drm[i], "render"))
 			reason = drm_reason(r, d->addr, d->drm[i]);
