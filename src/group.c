@@ -690,6 +690,21 @@ int model_load_group(const struct sysroot *r, struct model *m, int number)
 	return load(r, m, number);
 }
 
+/*
+ * The PCI device behind a network interface: -ENOENT without such an interface, -ENODEV
+ * for a virtual one, with no PCI device behind it.
+ */
+static int ifname_pci_addr(const struct sysroot *r, const char *ifname, char *addr,
+			   size_t size)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/class/net/%s", ifname);
+	char link[PATH_MAX];
+
+	if (sysfs_readlink(r->fd, rel, link, sizeof(link)) < 0)
+		return -ENOENT;
+	return pci_addr_from_path(link, addr, size) ? 0 : -ENODEV;
+}
+
 int model_load_for(const struct sysroot *r, struct model *m, const char *arg)
 {
 	int number;
@@ -713,11 +728,8 @@ int model_group_of(const struct sysroot *r, const char *arg, int *number)
 	if (pci_addr_normalize(arg, addr, sizeof(addr)) < 0) {
 		if (!ifname_valid(arg))
 			return -EINVAL;
-		rel = xasprintf("sys/class/net/%s", arg);
-		if (sysfs_readlink(r->fd, rel, link, sizeof(link)) < 0 ||
-		    !pci_addr_from_path(link, addr, sizeof(addr)))
+		if (ifname_pci_addr(r, arg, addr, sizeof(addr)) < 0)
 			return -ENOENT;
-		free(rel);
 	}
 	rel = xasprintf("sys/bus/pci/devices/%s/iommu_group", addr);
 	if (sysfs_readlink_base(r->fd, rel, link, sizeof(link)) < 0 ||
@@ -765,13 +777,10 @@ int model_resolve(const struct sysroot *r, const struct model *m, const char *ar
 		if (!d)
 			return -ENOENT;
 	} else if (ifname_valid(arg)) {
-		_cleanup_free_ char *rel = xasprintf("sys/class/net/%s", arg);
-		char link[PATH_MAX];
+		int ret = ifname_pci_addr(r, arg, addr, sizeof(addr));
 
-		if (sysfs_readlink(r->fd, rel, link, sizeof(link)) < 0)
-			return -ENOENT;
-		if (!pci_addr_from_path(link, addr, sizeof(addr)))
-			return -ENODEV;	/* a virtual interface: no PCI device behind it */
+		if (ret < 0)
+			return ret;
 		d = model_find_device(m, addr);
 		if (!d)
 			return -ENOENT;
