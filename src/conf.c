@@ -501,6 +501,31 @@ static bool entries_agree(const struct conf_entry *a, const struct conf_entry *b
 	return streq(a->driver, b->driver) && streq_ptr(a->owner, b->owner);
 }
 
+/* The device's slot path in buf, or NULL when it has none. */
+static const char *slot_path_or_null(const struct model *m, const struct pci_device *d,
+				     char *buf, size_t size)
+{
+	return conf_slot_path(m, d, buf, size) == 0 ? buf : NULL;
+}
+
+/*
+ * The next entry, from *j on, that names d (whose slot path is path, or NULL), marked in
+ * used when used is given; NULL after the last.
+ */
+static const struct conf_entry *next_entry_for(const struct conf *conf,
+					       const struct pci_device *d, const char *path,
+					       bool *used, size_t *j)
+{
+	for (; *j < conf->n_entries; (*j)++) {
+		if (!conf_entry_matches(&conf->entries[*j], d, path))
+			continue;
+		if (used)
+			used[*j] = true;
+		return &conf->entries[(*j)++];
+	}
+	return NULL;
+}
+
 /*
  * The entry that names a device of group g (an endpoint: bridges stay on their port
  * driver), or NULL. *conflict is set when two entries ask for different things.
@@ -514,18 +539,14 @@ static const struct conf_entry *group_entry(const struct model *m, const struct 
 	*conflict = NULL;
 	for (size_t i = 0; i < g->n_devs; i++) {
 		const struct pci_device *d = g->devs[i];
-		char path[CONF_PATH_MAX];
-		bool have_path = conf_slot_path(m, d, path, sizeof(path)) == 0;
+		char buf[CONF_PATH_MAX];
+		const char *path = slot_path_or_null(m, d, buf, sizeof(buf));
+		const struct conf_entry *e;
+		size_t j = 0;
 
 		if (!is_endpoint(d))
 			continue;
-		for (size_t j = 0; j < conf->n_entries; j++) {
-			const struct conf_entry *e = &conf->entries[j];
-
-			if (!conf_entry_matches(e, d, have_path ? path : NULL))
-				continue;
-			if (used)
-				used[j] = true;
+		while ((e = next_entry_for(conf, d, path, used, &j))) {
 			if (!pick)
 				pick = e;
 			else if (!entries_agree(pick, e) && !*conflict)
@@ -547,17 +568,13 @@ static int conflict_error(const struct iommu_group *g, const struct conf_entry *
 static int apply_unclaimable(struct ctl *c, const struct model *m, const struct conf *conf,
 			   bool *used, const struct pci_device *d)
 {
-	char path[CONF_PATH_MAX];
-	bool have_path = conf_slot_path(m, d, path, sizeof(path)) == 0;
+	char buf[CONF_PATH_MAX];
+	const char *path = slot_path_or_null(m, d, buf, sizeof(buf));
+	const struct conf_entry *e;
 	int code = EXIT_DONE;
+	size_t j = 0;
 
-	for (size_t j = 0; j < conf->n_entries; j++) {
-		const struct conf_entry *e = &conf->entries[j];
-
-		if (!conf_entry_matches(e, d, have_path ? path : NULL))
-			continue;
-		if (used)
-			used[j] = true;
+	while ((e = next_entry_for(conf, d, path, used, &j))) {
 		if (!is_endpoint(d)) {
 			warnx_("%s:%u: %s is a bridge: it stays on its port driver", e->file,
 			       e->line, d->addr);
