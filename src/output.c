@@ -172,7 +172,7 @@ static char *strv_join(char **v, size_t n, const char *sep)
 	return s;
 }
 
-static char *holders_summary(const struct iommu_group *g)
+char *output_holders(const struct iommu_group *g)
 {
 	char **v = NULL, *s;
 	size_t n = 0;
@@ -245,7 +245,7 @@ static char *group_cell(const struct model *m, const struct iommu_group *g, int 
 	case COL_OWNER:
 		return xstrdup(group_owner_name(g->owner));
 	case COL_HOLDERS:
-		return holders_summary(g);
+		return output_holders(g);
 	case COL_TYPE:
 		return group_attr(m, g, "type");
 	case COL_DESC:
@@ -701,8 +701,7 @@ static void list_fix_widths(struct libscols_table *tb, const struct model *m, co
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o)
 {
 	struct libscols_table *tb;
-	bool tree = false;
-	int ret = 0, tree_col = -1;
+	int ret = 0, tree_col = -1;	/* the column that draws the tree, if any */
 
 	/* One thread writes stdout: spare the lock that each of libsmartcols' fputs() takes. */
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
@@ -729,14 +728,11 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 		const struct colinfo *ci = &infos[o->columns[i]];
 		int flags = ci->flags;
 
-		if (flags & SCOLS_FL_TREE) {
-			if (o->raw || o->pairs || tree)
-				flags &= ~SCOLS_FL_TREE;
-			if (flags & SCOLS_FL_TREE) {
-				tree = true;
-				tree_col = (int)i;
-			}
-		}
+		/* one tree column, the first asked for, and none in raw or pairs output */
+		if ((flags & SCOLS_FL_TREE) && (o->raw || o->pairs || tree_col >= 0))
+			flags &= ~SCOLS_FL_TREE;
+		if (flags & SCOLS_FL_TREE)
+			tree_col = (int)i;
 		if (!scols_table_new_column(tb, ci->name, ci->whint, flags)) {
 			ret = -ENOMEM;
 			goto out;
@@ -750,7 +746,7 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 	 * a host with tens of thousands of devices.
 	 */
 	if (!o->raw && !o->pairs && isatty(STDOUT_FILENO)) {
-		ret = list_add_rows(tb, m, sel, o, tree, 0, m->n_groups);
+		ret = list_add_rows(tb, m, sel, o, tree_col >= 0, 0, m->n_groups);
 		if (ret == 0)
 			ret = scols_print_table(tb) < 0 ? -EIO : 0;
 		goto out;
@@ -764,7 +760,7 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 
 		for (; to < m->n_groups && n < slice; to++)
 			n += !sel || sel[to];
-		ret = list_add_rows(tb, m, sel, o, tree, from, to);
+		ret = list_add_rows(tb, m, sel, o, tree_col >= 0, from, to);
 		if (ret == 0 && (n || !printed))
 			ret = scols_print_table(tb) < 0 ? -EIO : 0;
 		scols_table_remove_lines(tb);

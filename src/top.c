@@ -387,24 +387,12 @@ static void top_message(struct top *t, bool alert, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "4242 qemu-system-x86 (win11)", one entry a process, as list's HOLDERS column. */
+/* The holders as list's HOLDERS column shows them, "" when none. */
 static char *top_holders(const struct iommu_group *g)
 {
-	char *s = xstrdup("");
+	char *s = output_holders(g);
 
-	for (size_t i = 0; i < g->n_holders; i++) {
-		const struct holder *h = &g->holders[i];
-		char *n;
-
-		if (i > 0 && g->holders[i - 1].pid == h->pid)
-			continue;
-		n = xasprintf("%s%s%d %s%s%s%s", s, *s ? ", " : "", (int)h->pid,
-			      h->command ? h->command : "?", h->vm_name ? " (" : "",
-			      h->vm_name ? h->vm_name : "", h->vm_name ? ")" : "");
-		free(s);
-		s = n;
-	}
-	return s;
+	return s ? s : xstrdup("");
 }
 
 static void top_append(char **s, const char *word)
