@@ -63,44 +63,27 @@ entries() {
 	echo "$missing"
 }
 
-cmds=$("$DMAOWNCTL" --list-commands)
-missing=$(entries COMMANDS $cmds)
-if [ -n "$cmds" ] && [ -z "$missing" ]; then
-	pass man/documents-every-command
-else
-	fail man/documents-every-command "not in COMMANDS:$missing"
-fi
+# documented RESULT SECTION "WORDS" [MORE...]: WORDS (what the program lists, which must not
+# be empty) and MORE each have an entry in SECTION.
+documented() {
+	local result=$1 sec=$2 words=$3 missing
+	shift 3
+	# shellcheck disable=SC2086
+	missing=$(entries "$sec" $words "$@")
+	if [ -n "$words" ] && [ -z "$missing" ]; then
+		pass "$result"
+	else
+		fail "$result" "not in $sec:$missing"
+	fi
+}
 
-cols=$("$DMAOWNCTL" --list-columns)
-missing=$(entries COLUMNS $cols)
-if [ -n "$cols" ] && [ -z "$missing" ]; then
-	pass man/documents-every-column
-else
-	fail man/documents-every-column "not in COLUMNS:$missing"
-fi
-
+documented man/documents-every-command COMMANDS "$("$DMAOWNCTL" --list-commands)"
+documented man/documents-every-column COLUMNS "$("$DMAOWNCTL" --list-columns)"
 # Every long option of --help, and the two for completion.
-opts=$("$DMAOWNCTL" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
-missing=$(entries OPTIONS $opts --list-commands --list-columns)
-if [ -n "$opts" ] && [ -z "$missing" ]; then
-	pass man/documents-every-option
-else
-	fail man/documents-every-option "not in OPTIONS:$missing"
-fi
-
-missing=$(entries OWNERS kernel user vfio none mixed)
-if [ -z "$missing" ]; then
-	pass man/documents-every-owner
-else
-	fail man/documents-every-owner "not in OWNERS:$missing"
-fi
-
-missing=$(entries "EXIT STATUS" 0 1 2 3 4)
-if [ -z "$missing" ]; then
-	pass man/documents-every-exit-status
-else
-	fail man/documents-every-exit-status "not in EXIT STATUS:$missing"
-fi
+documented man/documents-every-option OPTIONS \
+	"$("$DMAOWNCTL" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)" --list-commands --list-columns
+documented man/documents-every-owner OWNERS "kernel user vfio none mixed"
+documented man/documents-every-exit-status "EXIT STATUS" "0 1 2 3 4"
 
 missing=
 for s in NAME SYNOPSIS DESCRIPTION CONFIGURATION EXAMPLES FILES "SEE ALSO"; do

@@ -18,20 +18,29 @@ dmaownctl release "$G_MULTI" >/dev/null 2>&1
 steps=$(dmaownctl claim-group "$G_MULTI" --dry-run 2>/dev/null | grep -c '^echo ')
 expect claim-plan-has-steps yes "$([ "$steps" -ge 6 ] && echo yes || echo no)"
 
-k=1
-while [ $k -lt "$steps" ]; do
-	rc=0
-	DMAOWNCTL_TEST_STOP_AFTER=$k dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1 || rc=$?
-	expect "claim-killed-after-$k" 137 "$rc"
-	rc=0
-	dmaownctl claim-group "$G_MULTI" >/tmp/out 2>&1 || rc=$?
-	expect "claim-killed-after-$k-journal-blocks" 4 "$rc"
-	rc=0
-	dmaownctl recover >/tmp/out 2>&1 || rc=$?
-	expect "claim-killed-after-$k-recover-exit" 0 "$rc"
-	expect "claim-killed-after-$k-recovered" "$orig" "$(state)"
-	k=$((k + 1))
-done
+# killed_then_recovered OP STEPS WANT [journal-blocks]: OP killed after each of its steps
+# but the last; recover brings WANT back (and, asked, the journal left stops another OP)
+killed_then_recovered() {
+	local op=$1 steps=$2 want=$3 blocks=${4:-} k=1 rc t
+	t=${op%-group}	# the results are named claim-... and release-...
+	while [ $k -lt "$steps" ]; do
+		rc=0
+		DMAOWNCTL_TEST_STOP_AFTER=$k dmaownctl "$op" "$G_MULTI" >/dev/null 2>&1 || rc=$?
+		expect "$t-killed-after-$k" 137 "$rc"
+		if [ -n "$blocks" ]; then
+			rc=0
+			dmaownctl "$op" "$G_MULTI" >/tmp/out 2>&1 || rc=$?
+			expect "$t-killed-after-$k-journal-blocks" 4 "$rc"
+		fi
+		rc=0
+		dmaownctl recover >/tmp/out 2>&1 || rc=$?
+		expect "$t-killed-after-$k-recover-exit" 0 "$rc"
+		expect "$t-killed-after-$k-recovered" "$want" "$(state)"
+		k=$((k + 1))
+	done
+}
+
+killed_then_recovered claim-group "$steps" "$orig" journal-blocks
 
 # --finish completes an interrupted claim instead
 DMAOWNCTL_TEST_STOP_AFTER=2 dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
@@ -41,17 +50,7 @@ expect claim-finish-exit 0 "$rc"
 expect claim-finish-state "$claimed" "$(state)"
 
 steps=$(dmaownctl release "$G_MULTI" --dry-run 2>/dev/null | grep -c '^echo ')
-k=1
-while [ $k -lt "$steps" ]; do
-	rc=0
-	DMAOWNCTL_TEST_STOP_AFTER=$k dmaownctl release "$G_MULTI" >/dev/null 2>&1 || rc=$?
-	expect "release-killed-after-$k" 137 "$rc"
-	rc=0
-	dmaownctl recover >/tmp/out 2>&1 || rc=$?
-	expect "release-killed-after-$k-recover-exit" 0 "$rc"
-	expect "release-killed-after-$k-recovered" "$claimed" "$(state)"
-	k=$((k + 1))
-done
+killed_then_recovered release "$steps" "$claimed"
 rc=0
 dmaownctl release "$G_MULTI" >/dev/null 2>&1 || rc=$?
 expect release-after-recoveries "$orig" "$(state)"
