@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the tier-1 test scripts: result lines and helpers. Each test prints exactly one
 # line, "PASS: name", "FAIL: name: reason" or "SKIP: name: reason"; run-tests counts them.
+# With CI set (CI=true), a SKIP is a FAIL (see skip).
 #
 # Environment, set by run-tests:
 #   DMAOWNCTL   the binary under test
@@ -13,7 +14,14 @@
 
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: ${2:-failed}"; }
-skip() { echo "SKIP: $1: ${2:-skipped}"; }
+# With CI set, a test that cannot run is a failure: CI installs everything (tests/deps.txt).
+skip() {
+	if [ -n "${CI:-}" ]; then
+		echo "FAIL: $1: cannot run in CI: ${2:-skipped}"
+	else
+		echo "SKIP: $1: ${2:-skipped}"
+	fi
+}
 
 # check NAME COMMAND...: passes when COMMAND succeeds.
 check() {
