@@ -5,7 +5,9 @@
 
 vm_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vm_cache=${DMAOWNCTL_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dmaownctl-vm}
-vm_timeout=${DMAOWNCTL_VM_TIMEOUT:-300}
+# The one fixed limit: how long the guest may take to boot to its first line on the data
+# channel. Every later limit follows from how long that took (see vm_watch).
+vm_timeout=${DMAOWNCTL_VM_TIMEOUT:-600}
 vm_qemu=${QEMU:-qemu-system-x86_64}
 vm_work=
 vm_qemu_pid=
@@ -85,15 +87,19 @@ vm_prepare() {
 #   00:06.0 + 00:06.1 e1000  multifunction without ACS: one group
 #   00:07.0 pci-testdev      own group, no driver takes it
 # No NIC has a -netdev backend, so no packet ever leaves the VM.
+# no_timer_check: at boot the kernel counts timer ticks across a short busy wait and, with
+# interrupt remapping, panics ("timer doesn't work through Interrupt-remapped IO-APIC")
+# when too few came; on a busy host the emulated CPU falls that far behind, and the guest
+# stopped before its first line. The timer works; the check is what a busy host fails.
 vm_qemu_args() {
-	local series=$1
+	local series=$1 append=$2
 	local k=$vm_cache/kernel-$series
 	printf '%s\n' \
 		-nodefaults -no-reboot -display none -monitor none \
 		-machine q35,kernel-irqchip=split -accel tcg -cpu max -m 1024 -smp 1 \
 		-device intel-iommu,intremap=on,caching-mode=on \
 		-kernel "$k/vmlinuz" -initrd "$vm_work/initramfs-$series.gz" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 quiet" \
+		-append "console=ttyS0 intel_iommu=on no_timer_check panic=-1 quiet $append" \
 		-serial "file:$vm_work/console-$series.log" -serial "file:$vm_work/data-$series.log" \
 		-nic none \
 		-device pcie-root-port,id=rp_net,bus=pcie.0,addr=0x2,chassis=1 \
@@ -111,15 +117,32 @@ vm_qemu_args() {
 		-device pci-testdev,bus=pcie.0,addr=0x7
 }
 
-# vm_boot SERIES: boot, wait (at most vm_timeout seconds), return QEMU's status (124 when it
-# was killed for taking too long). Lines of the data channel matching $vm_live (a regex) are
-# printed as they come.
+# vm_slowdown: how many times slower the dmaownctl under test runs than a plain build: an
+# AddressSanitizer build (the runtime's entry point among its symbols) is about three
+# times slower; DMAOWNCTL_VM_SLOWDOWN overrides
+vm_slowdown() {
+	if [ -n "${DMAOWNCTL_VM_SLOWDOWN:-}" ]; then
+		echo "$DMAOWNCTL_VM_SLOWDOWN"
+	elif [ -n "${DMAOWNCTL:-}" ] && [ -f "$DMAOWNCTL" ] && grep -aq __asan_init "$DMAOWNCTL"; then
+		echo 3
+	else
+		echo 1
+	fi
+}
+
+# vm_boot SERIES [WORD...]: boot (the words go on the kernel command line), follow the
+# guest's steps (vm_watch) until QEMU exits or is stopped, return QEMU's status. Lines of
+# the data channel matching $vm_live (a regex) are printed as they come.
 vm_boot() {
 	local series=$1 rc=0 args pid live=''
-	mapfile -t args < <(vm_qemu_args "$series")
+	shift
+	local ci=0
+	# with CI set, a test that cannot run fails (tests/vm/guest/lib.sh)
+	[ -n "${CI:-}" ] && ci=1
+	mapfile -t args < <(vm_qemu_args "$series" "bench.slowdown=$(vm_slowdown) bench.ci=$ci $*")
 	: >"$vm_work/console-$series.log"
 	: >"$vm_work/data-$series.log"
-	timeout -k 10 "$vm_timeout" "$vm_qemu" "${args[@]}" </dev/null >"$vm_work/qemu-$series.log" 2>&1 &
+	"$vm_qemu" "${args[@]}" </dev/null >"$vm_work/qemu-$series.log" 2>&1 &
 	pid=$!
 	vm_qemu_pid=$pid
 	# the live view runs in the background too: `wait` returns on a signal, a pipeline
@@ -131,10 +154,116 @@ vm_boot() {
 		} &
 		live=$!
 	fi
+	vm_watch "$vm_work/data-$series.log" "$pid"
 	wait "$pid" || rc=$?
 	vm_qemu_pid=
 	[ -n "$live" ] && wait "$live"
+	vm_markers "$vm_work/data-$series.log"
 	return $rc
+}
+
+# vm_watch DATA PID: the watchdog. The guest announces each step of its work with a budget
+# scaled by how slow this boot was (tests/vm/guest/lib.sh); QEMU is stopped only when the
+# guest is stuck: no first line within vm_timeout, a step running half as long again as
+# its budget plus a minute, nothing between two steps, or no power-off after the end,
+# for a minute times the speed factor plus a minute. Leaves what happened in:
+#   vm_booted    seconds from QEMU's start to the guest's first line (empty: none)
+#   vm_factor    the guest's speed factor (its boot against the reference, times the
+#                dmaownctl's slowdown)
+#   vm_step      the step that was running at the end, empty when none
+#   vm_last      the last step that ended
+#   vm_ended     1 when the guest sent the end marker
+#   vm_killed    the limit in seconds when QEMU was stopped for overrunning it, else empty
+vm_watch() {
+	local data=$1 pid=$2 t0=$SECONDS deadline limit seen=0 n lines
+	vm_booted='' vm_factor=1 vm_step='' vm_last='' vm_ended='' vm_killed=''
+	vm_budget=''
+	limit=$vm_timeout
+	deadline=$((t0 + limit))
+	while kill -0 "$pid" 2>/dev/null; do
+		mapfile -t lines < <(vm_marker_lines "$data")
+		for ((n = seen; n < ${#lines[@]}; n++)); do
+			vm_marker "${lines[n]}" "$t0"
+			limit=$vm_limit
+			deadline=$((SECONDS + limit))
+		done
+		seen=${#lines[@]}
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			vm_killed=$limit
+			kill "$pid" 2>/dev/null
+			for ((n = 0; n < 10; n++)); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 1
+			done
+			kill -9 "$pid" 2>/dev/null
+			break
+		fi
+		sleep 1
+	done
+}
+
+# the marker lines of a data log, complete ones only
+vm_marker_lines() {
+	tr -d '\r' <"$1" | grep -aE '^@@(BOOTED|BEGIN|DONE|END) .*@@$' || true
+}
+
+# vm_marker LINE T0: follow one marker; sets vm_limit, the seconds the guest has from now on
+vm_marker() {
+	local line=${1#@@} t0=$2 w
+	line=${line%@@}
+	case $line in
+	BOOTED\ *)
+		vm_booted=$((SECONDS - t0))
+		for w in $line; do
+			case $w in factor=*) vm_factor=${w#factor=} ;; esac
+		done
+		case $vm_factor in '' | *[!0-9]*) vm_factor=1 ;; esac
+		vm_limit=$((60 * vm_factor + 60))
+		;;
+	BEGIN\ *)
+		# shellcheck disable=SC2086 # the words of the marker
+		set -- $line
+		vm_step=$2 vm_budget=${3#budget=}
+		case $vm_budget in '' | *[!0-9]*) vm_budget=$((600 * vm_factor)) ;; esac
+		vm_limit=$((vm_budget * 3 / 2 + 60))
+		;;
+	DONE\ *)
+		# shellcheck disable=SC2086
+		set -- $line
+		vm_last=$2 vm_step=''
+		vm_limit=$((60 * vm_factor + 60))
+		;;
+	END\ *)
+		vm_ended=1 vm_step=''
+		vm_limit=$((60 * vm_factor + 60))
+		;;
+	esac
+}
+
+# vm_markers DATA: vm_marker over every marker of a finished boot (the last ones may have
+# come after the watchdog's last look); keeps vm_booted and vm_killed
+vm_markers() {
+	local l booted=$vm_booted killed=$vm_killed
+	vm_factor=1 vm_step='' vm_last='' vm_ended=''
+	while IFS= read -r l; do
+		vm_marker "$l" "$SECONDS"
+	done < <(vm_marker_lines "$1")
+	vm_booted=$booted vm_killed=$killed
+}
+
+# vm_where: where the guest was when it stopped, in words
+vm_where() {
+	if [ -n "$vm_ended" ]; then
+		echo "after the end, powering off"
+	elif [ -z "$vm_booted" ]; then
+		echo "while booting, before its first line on the data channel"
+	elif [ -n "$vm_step" ]; then
+		echo "in step $vm_step (budget $vm_budget s)"
+	elif [ -n "$vm_last" ]; then
+		echo "after step $vm_last"
+	else
+		echo "before its first step"
+	fi
 }
 
 # vm_blobs SERIES: split the data channel's blobs into $vm_work/blob-SERIES/N.{kind,name,form,data}
@@ -199,6 +328,16 @@ vm_export() {
 # vm_end_rc SERIES: the job's exit status from the end marker, empty when there is none
 vm_end_rc() {
 	tr -d '\r' <"$vm_work/data-$1.log" | sed -n 's/^@@END rc=\([0-9]*\)@@$/\1/p' | tail -n 1
+}
+
+# vm_console_last SERIES: the console's last three lines on one line, or when the kernel
+# panicked or oopsed, the first such line and the two before it
+vm_console_last() {
+	tr -d '\r' <"$vm_work/console-$1.log" | grep -v '^[[:space:]]*$' | awk '
+		{ l[NR] = $0 }
+		!at && /Kernel panic|BUG:|Oops:|general protection fault/ { at = NR }
+		END { e = at ? at : NR; for (i = e - 2; i <= e; i++) if (i > 0) print l[i] }' |
+		cut -c1-160 | paste -sd '|' - | sed 's/|/ | /g'
 }
 
 vm_console_tail() {

@@ -16,6 +16,33 @@ BENCH_MNT=/mnt/nvme
 BENCH_MODULES="e1000e e1000 nvme virtio_pci virtio_net ext4 pci-stub vfio vfio_iommu_type1 vfio-pci"
 
 log() { echo "bench: $*"; }
+
+# --- the machine's speed -----------------------------------------------------------------
+# Every time limit in the guest is what a guest on an idle machine needs, generously,
+# times BENCH_FACTOR: how much slower this boot ran than on the reference machine, times
+# the slowdown that the host gives for the dmaownctl under test (bench.slowdown= on the
+# kernel command line, for a sanitizer build). /init measures it once (speed_measure), as
+# the kernel's uptime when /init starts: under TCG the guest's clock is the host's, so a
+# busy host shows as a longer boot.
+BENCH_REF_BOOT=5	# seconds from power-on to /init on an idle two-core machine
+BENCH_FACTOR=$(cat /run/bench/factor 2>/dev/null || echo 1)
+# cmdline_arg NAME: the value of NAME= on the kernel command line (empty when absent)
+cmdline_arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+speed_measure() {
+	local up slow
+	up=$(cut -d' ' -f1 /proc/uptime)
+	slow=$(cmdline_arg bench.slowdown)
+	case $slow in '' | *[!0-9]*) slow=1 ;; esac
+	mkdir -p /run/bench
+	echo "$up" >/run/bench/boot
+	awk -v up="$up" -v ref="$BENCH_REF_BOOT" -v slow="$slow" 'BEGIN {
+		f = int(up / ref + 0.999); if (f < 1) f = 1; print f * slow }' >/run/bench/factor
+	BENCH_FACTOR=$(cat /run/bench/factor)
+}
+# scaled SECONDS: the limit on this machine
+scaled() { echo $(($1 * BENCH_FACTOR)); }
+# seconds since boot, whole
+now() { cut -d. -f1 /proc/uptime; }
 # one line on the data channel (the host parses it) and on the console (for the log)
 data() { printf '%s\n' "$*" >&3; }
 result() { data "$*"; echo "$*"; }
@@ -89,13 +116,15 @@ show_devices() {
 # --- writing sysfs: each prints the kernel's answer, OK or the errno name ------------------
 wr() { vfio-user write "$1" "$2"; }
 # gwr PATH VALUE: wr for a write that might block (an unbind of a vfio device): gives up
-# waiting after 10 s and answers BLOCKED, leaving the writer behind
+# waiting after 10 s (scaled) and answers BLOCKED, leaving the writer behind, without the
+# data channel (a writer stuck in D state must not keep the port open at power-off)
 gwr() {
-	local out i=0 pid
+	local out i=0 pid n
 	out=$(mktemp /tmp/gwr.XXXXXX)
-	vfio-user write "$1" "$2" >"$out" 2>&1 &
+	n=$(($(scaled 10) * 50))
+	vfio-user write "$1" "$2" >"$out" 2>&1 3>&- &
 	pid=$!
-	while [ ! -s "$out" ] && [ $i -lt 500 ]; do
+	while [ ! -s "$out" ] && [ $i -lt "$n" ]; do
 		sleep 0.02
 		i=$((i + 1))
 	done
@@ -132,18 +161,20 @@ to_vfio() {
 
 # --- holders --------------------------------------------------------------------------------
 # hold_start GROUP [vfio-user hold options]: run a holder in the background and wait until it
-# holds (or failed). Sets HOLD_PID and HOLD_LINE (its line of step outcomes).
+# holds (or failed), at most 10 s (scaled). Sets HOLD_PID and HOLD_LINE (its line of step
+# outcomes).
 HOLD_PID=
 HOLD_LINE=
 # a process that runs (an exited child that is not reaped yet is a zombie: not alive)
 alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
 hold_start() {
-	local out i=0
+	local out i=0 n
 	out=$(mktemp /tmp/hold.XXXXXX)
+	n=$(($(scaled 10) * 10))
 	vfio-user hold "$@" --ready "$out.ready" >"$out" 2>&1 3>&- &
 	HOLD_PID=$!
 	# the holder prints its line in one go, then either exits or makes the ready file
-	while [ ! -e "$out.ready" ] && alive "$HOLD_PID" && [ $i -lt 100 ]; do
+	while [ ! -e "$out.ready" ] && alive "$HOLD_PID" && [ $i -lt "$n" ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -169,7 +200,15 @@ step() {
 # --- results ----------------------------------------------------------------------------
 pass() { result "PASS: $KERNEL/$SCENARIO/$1"; }
 fail() { result "FAIL: $KERNEL/$SCENARIO/$1: $2"; }
-skip() { result "SKIP: $KERNEL/$SCENARIO/$1: $2"; }
+# with CI set on the host (bench.ci=1), a test that cannot run is a failure
+BENCH_CI=$(cmdline_arg bench.ci)
+skip() {
+	if [ "$BENCH_CI" = 1 ]; then
+		result "FAIL: $KERNEL/$SCENARIO/$1: cannot run in CI: $2"
+	else
+		result "SKIP: $KERNEL/$SCENARIO/$1: $2"
+	fi
+}
 # record KEY VALUE: an observation for docs/kernel-behaviour.md
 record() { data "RECORD: $KERNEL/$SCENARIO/$1 = $2"; }
 # by_kernel 6.1=VALUE 6.12=VALUE: the value for the running kernel
@@ -211,7 +250,9 @@ export_file() {
 # run_cmd CMD...: run it, send its stdout and stderr to the host, return its status
 run_cmd() {
 	local rc=0
+	step_begin cmd "$(scaled "$CMD_BUDGET")"
 	"$@" >/tmp/cmd.out 2>/tmp/cmd.err </dev/null || rc=$?
+	step_done cmd "$rc"
 	data "@@BLOB stdout -@@"
 	base64 </tmp/cmd.out >&3
 	data "@@BLOB-END@@"
@@ -234,10 +275,11 @@ net_setup() {
 		ip route add "$BENCH_NET_ROUTE" via "$BENCH_NET_GW" dev "$ifc"
 }
 nvme_mount() {
-	local i=0
+	local i=0 n
 	grep -q " $BENCH_MNT " /proc/mounts && return 0
 	# nvme probes asynchronously: the namespace shows up a moment after the module loads
-	while [ ! -b /dev/nvme0n1 ] && [ $i -lt 100 ]; do
+	n=$(($(scaled 10) * 10))
+	while [ ! -b /dev/nvme0n1 ] && [ $i -lt "$n" ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -291,14 +333,15 @@ bench_setup() {
 # the network and the mount. Holders are killed first: vfio-pci must never be unbound while a
 # device fd is held (the write would block for good).
 reset_state() {
-	local a orig cur g t r pids
+	local a orig cur g t r pids n
 	pids=$(pidof vfio-user)
 	if [ -n "$pids" ]; then
 		# shellcheck disable=SC2086
 		kill $pids 2>/dev/null
+		n=$(($(scaled 5) * 20))
 		for a in $pids; do
 			r=0
-			while alive "$a" && [ $r -lt 100 ]; do
+			while alive "$a" && [ $r -lt "$n" ]; do
 				sleep 0.05
 				r=$((r + 1))
 			done
@@ -322,18 +365,66 @@ reset_state() {
 	nvme_mount || log "reset_state: mounting the NVMe disk failed"
 }
 
-# run_scenarios NAME...: each in its own shell, after a reset; a scenario that dies
-# unexpectedly is a failure
-SCENARIO_TIMEOUT=120
+# --- steps: what the host follows -------------------------------------------------------
+# The guest's work is a row of steps, each announced on the data channel with its budget
+# (seconds, scaled): "@@BEGIN NAME budget=SECONDS@@" ... "@@DONE NAME rc=N secs=SECONDS@@".
+# The host stops the guest only when a step runs well past its budget, and then names the
+# step; a scenario that overruns its budget is stopped here first, and the next one runs.
+SETUP_BUDGET=120	# bench_setup: modules, claims at boot, network, mount
+RESET_BUDGET=60	# reset_state between two scenarios
+SCENARIO_BUDGET=$(cmdline_arg bench.budget)	# one scenario (bench --budget)
+case $SCENARIO_BUDGET in '' | *[!0-9]*) SCENARIO_BUDGET=120 ;; esac
+CMD_BUDGET=300	# the command of tests/vm/run
+STEP_T0=0
+step_begin() { STEP_T0=$(now); data "@@BEGIN $1 budget=$2@@"; }
+step_done() { data "@@DONE $1 rc=$2 secs=$(($(now) - STEP_T0))@@"; }
+
+# run_bounded SECONDS CMD...: CMD in a session of its own; when it still runs after SECONDS,
+# the session is killed (status 124). Whatever CMD left running is killed when it ends.
+run_bounded() {
+	local limit=$1 pid w rc flag
+	shift
+	setsid "$@" &
+	pid=$!
+	flag=/tmp/bounded.$pid
+	# shellcheck disable=SC2016
+	setsid sh -c 'sleep "$1"; : >"$3"; kill -TERM -"$2"; sleep 5; kill -KILL -"$2"' \
+		sh "$limit" "$pid" "$flag" 3>&- 2>/dev/null &
+	w=$!
+	wait "$pid"
+	rc=$?
+	kill -KILL -"$w" 2>/dev/null
+	wait "$w" 2>/dev/null
+	kill -KILL -"$pid" 2>/dev/null
+	if [ -e "$flag" ]; then
+		rm -f "$flag"
+		return 124
+	fi
+	return $rc
+}
+
+# run_scenarios NAME...: each in its own session, after a reset, within its budget; one that
+# dies or runs out of time is a failure of that scenario, and the next one runs
 run_scenarios() {
-	local s rc
+	local s rc b
+	b=$(scaled "$SCENARIO_BUDGET")
 	for s in "$@"; do
+		step_begin reset "$(scaled "$RESET_BUDGET")"
 		reset_state
+		step_done reset 0
 		log "scenario $s"
+		step_begin "scenario:$s" "$b"
 		# shellcheck disable=SC2016
-		timeout "$SCENARIO_TIMEOUT" sh -c '. /bench/lib.sh; SCENARIO=$1; . "/bench/scenarios/$1.sh"' sh "$s"
+		run_bounded "$b" sh -c '. /bench/lib.sh; SCENARIO=$1; . "/bench/scenarios/$1.sh"' sh "$s"
 		rc=$?
-		[ $rc -eq 0 ] || result "FAIL: $KERNEL/$s/scenario: exited with status $rc"
+		step_done "scenario:$s" "$rc"
+		case $rc in
+		0) ;;
+		124) result "FAIL: $KERNEL/$s/scenario: still running after its budget of $b s (${SCENARIO_BUDGET} s times the speed factor $BENCH_FACTOR): stopped" ;;
+		*) result "FAIL: $KERNEL/$s/scenario: exited with status $rc" ;;
+		esac
 	done
+	step_begin reset "$(scaled "$RESET_BUDGET")"
 	reset_state
+	step_done reset 0
 }

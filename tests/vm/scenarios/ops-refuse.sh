@@ -152,7 +152,7 @@ mkdir -p /run/dmaownctl
 vfio-user lock /run/dmaownctl/lock --ready /tmp/lock.ready &
 lock_pid=$!
 i=0
-while [ ! -e /tmp/lock.ready ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -e /tmp/lock.ready ] && [ $i -lt "$(($(scaled 5) * 10))" ]; do sleep 0.1; i=$((i + 1)); done
 before=$(show_devices)
 rc=0
 dmaownctl claim-group "$G_MULTI" --timeout 1 >/tmp/out 2>&1 || rc=$?

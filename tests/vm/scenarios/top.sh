@@ -18,16 +18,29 @@ tmux -f /dev/null new-session -d -s top -x 100 -y 30 "TERM=screen dmaownctl top"
 	exit 0
 }
 screen_line() { tmux capture-pane -p -t top | awk -v g="$G_MULTI" '$1 == g { print; exit }'; }
-# wait_for TEST PATTERN: the group's line shows PATTERN within 5 s, with no key pressed
+# wait_for TEST PATTERN: the group's line shows PATTERN within 5 s (scaled: lib.sh), with no
+# key pressed
 wait_for() {
-	local i=0 line
-	while [ $i -lt 50 ]; do
+	local i=0 line n
+	n=$(($(scaled 5) * 10))
+	while [ $i -lt "$n" ]; do
 		line=$(screen_line)
 		echo "$line" | grep -q -- "$2" && { pass "$1"; return 0; }
 		sleep 0.1
 		i=$((i + 1))
 	done
 	fail "$1" "the line says '$line'"
+}
+# wait_screen PATTERN: the screen shows PATTERN within 5 s (scaled)
+wait_screen() {
+	local i=0 n
+	n=$(($(scaled 5) * 10))
+	while [ $i -lt "$n" ]; do
+		tmux capture-pane -p -t top | grep -q -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
 }
 wait_for top-shows-kernel " kernel "
 dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
@@ -48,20 +61,26 @@ while [ $i -lt "$(ls /sys/kernel/iommu_groups | sort -n | awk -v g="$G_MULTI" '$
 	tmux send-keys -t top Down
 	i=$((i + 1))
 done
-sleep 0.5
+# the view reads the keys in order: c comes after the last Down
 tmux send-keys -t top c
-sleep 1
-if tmux capture-pane -p -t top | grep -q "vfio-pci"; then pass top-c-shows-plan; else
-	fail top-c-shows-plan "$(tmux capture-pane -p -t top | tail -n 5 | tr '\n' '|')"; fi
+if wait_screen "the plan" && tmux capture-pane -p -t top | grep -q "vfio-pci"; then
+	pass top-c-shows-plan
+else
+	fail top-c-shows-plan "$(tmux capture-pane -p -t top | tail -n 5 | tr '\n' '|')"
+fi
 tmux send-keys -t top y
 wait_for top-c-claims " vfio "
 expect top-c-kernel-state vfio-pci "$(driver_of "$MULTI_A")"
 tmux send-keys -t top r
-sleep 1
+wait_screen "the plan" || log "top: no release plan on the screen"
 tmux send-keys -t top y
 wait_for top-r-releases " kernel "
 expect top-r-kernel-state e1000 "$(driver_of "$MULTI_A")"
 tmux send-keys -t top q
-sleep 0.5
+i=0
+while tmux has-session -t top 2>/dev/null && [ $i -lt "$(($(scaled 5) * 10))" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 expect top-quits no "$(tmux has-session -t top 2>/dev/null && echo yes || echo no)"
 tmux kill-server 2>/dev/null || true
