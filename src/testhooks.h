@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Environment variables that only the tests set, read only by builds made for the tests. */
+/* Environment variables that only the tests set, read only by builds for the tests. */
 #ifndef DMAOWNCTL_TESTHOOKS_H
 #define DMAOWNCTL_TESTHOOKS_H
 
