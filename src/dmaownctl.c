@@ -15,6 +15,7 @@
 #include "output.h"
 #include "pciinfo.h"
 #include "snapshot.h"
+#include "testhooks.h"
 #ifdef WITH_TOP
 #include "top.h"
 #endif
@@ -252,11 +253,12 @@ static int cmd_recover(struct ctl *c)
 #ifndef WITH_TOP
 /*
  * top is in dmaownctl-top, the one program linked with ncursesw: first in
- * $DMAOWNCTL_LIBEXECDIR, then next to this program (a build tree), then in PKGLIBEXECDIR.
+ * $DMAOWNCTL_LIBEXECDIR (a test build's), then next to this program (a build tree), then
+ * in PKGLIBEXECDIR.
  */
 static char *top_helper_path(void)
 {
-	const char *dir = getenv("DMAOWNCTL_LIBEXECDIR");
+	const char *dir = test_hook_getenv("DMAOWNCTL_LIBEXECDIR");
 	char self[PATH_MAX], *slash;
 	ssize_t n;
 
@@ -484,7 +486,7 @@ int main(int argc, char **argv)
 			usage();
 			return EXIT_DONE;
 		case 'V':
-			printf("%s %s\n", program_name, PACKAGE_VERSION);
+			printf("%s %s%s\n", program_name, PACKAGE_VERSION, TEST_HOOKS_VERSION);
 			return EXIT_DONE;
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);

@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "group.h"
+#include "testhooks.h"
 #include "util.h"
 
 /*
@@ -709,7 +710,7 @@ int model_load_for(const struct sysroot *r, struct model *m, const char *arg)
 {
 	int number;
 
-	if (arg && !getenv("DMAOWNCTL_TEST_FULL_MODEL") && model_group_of(r, arg, &number) == 0)
+	if (arg && !test_hook_getenv("DMAOWNCTL_TEST_FULL_MODEL") && model_group_of(r, arg, &number) == 0)
 		return model_load_group(r, m, number);
 	return model_load(r, m);
 }

@@ -114,7 +114,8 @@ int model_group_of(const struct sysroot *r, const char *arg, int *number);
 /*
  * The group that ARG names, alone, when its links resolve it; else, or with ARG NULL, the
  * whole model (whose lookup then words any error). DMAOWNCTL_TEST_FULL_MODEL in the
- * environment always takes the whole model, for the tests that compare the two.
+ * environment of a test build always takes the whole model, for the tests that compare
+ * the two.
  */
 int model_load_for(const struct sysroot *r, struct model *m, const char *arg);
 void model_free(struct model *m);

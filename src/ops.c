@@ -23,6 +23,7 @@
 #include "inuse.h"
 #include "libs.h"
 #include "ops.h"
+#include "testhooks.h"
 #include "util.h"
 
 #define RUN_DIR "run/dmaownctl"
@@ -521,7 +522,7 @@ static double now(void)
 
 static int exec_open(struct exec *e, const struct sysroot *r, double timeout)
 {
-	const char *stop = getenv("DMAOWNCTL_TEST_STOP_AFTER");
+	const char *stop = test_hook_getenv("DMAOWNCTL_TEST_STOP_AFTER");
 
 	memset(e, 0, sizeof(*e));
 	e->r = r;

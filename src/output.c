@@ -15,6 +15,7 @@
 #include "isolation.h"
 #include "output.h"
 #include "pciinfo.h"
+#include "testhooks.h"
 #include "util.h"
 
 enum {
@@ -568,7 +569,7 @@ static json_object *json_document(const struct model *m)
 
 static size_t list_slice(void)
 {
-	const char *e = getenv("DMAOWNCTL_TEST_LIST_SLICE");
+	const char *e = test_hook_getenv("DMAOWNCTL_TEST_LIST_SLICE");
 	long n = e ? strtol(e, NULL, 10) : 0;
 
 	return n > 0 ? (size_t)n : LIST_SLICE;

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The model and every output format on snapshots of real kernels (Debian's 6.1 and 6.12 on
 # the QEMU bench, in each ownership state): each group's owner is the one the kernel's
-# state gives, and every output matches the expected file.
+# state gives, and every table and text keeps the layout of its expected file (what they
+# say is judged in oracle.sh). A build without test hooks reads names from this machine's
+# pci.ids, not tests/pci.ids: only the files without names are compared then.
 . "$SRCDIR/tests/lib.sh"
 
 found=0
@@ -27,9 +29,12 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 		fail "$name/outputs" "$(head -c 300 "$WORKDIR/err")"
 		continue
 	fi
+	unpinned=0
 	for f in "$SRCDIR/tests/expected/$name"/*; do
 		b=$(basename "$f")
-		if diff -u "$f" "$out/$b" >"$WORKDIR/diff"; then
+		if ! test_hooks && [ "$b" != list.columns ]; then
+			unpinned=$((unpinned + 1))
+		elif diff -u "$f" "$out/$b" >"$WORKDIR/diff"; then
 			pass "$name/$b"
 		else
 			fail "$name/$b" "$(tail -n +3 "$WORKDIR/diff" | grep '^[-+]' | head -n 4 | tr '\n' ' ')"
@@ -39,6 +44,13 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 		[ -e "$SRCDIR/tests/expected/$name/$(basename "$f")" ] ||
 			fail "$name/$(basename "$f")" "no expected file"
 	done
+	[ "$unpinned" -eq 0 ] || skip "$name/expected-files-with-names" \
+		"$unpinned files: names not pinned in a build without --enable-test-hooks"
+
+	if ! test_hooks; then
+		skip "$name/one-group-slices" "DMAOWNCTL_TEST_LIST_SLICE needs --enable-test-hooks"
+		continue
+	fi
 
 	# Off a terminal the rows go to libsmartcols a slice of groups at a time, with the
 	# widths of the whole table: one group a slice must print the same bytes.
@@ -78,18 +90,5 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 	fi
 
 	same_as_whole_model "$name/one-group-commands-read-one-group" "$root"
-
-	# JSON: the documented shape, numbers as numbers, absent values as null.
-	if jq -e '.groups | all(
-			(.group | type == "number") and
-			(.owner | IN("kernel", "user", "vfio", "none", "mixed")) and
-			(.devices | all((.device | test("^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$")) and
-				(.driver == null or (.driver | type == "string")))) and
-			(.holders | all((.pid | type == "number") and (.command | type == "string"))))' \
-		"$out/list.json" >/dev/null; then
-		pass "$name/json-shape"
-	else
-		fail "$name/json-shape" "list -J does not have the documented shape"
-	fi
 done
 [ "$found" = 1 ] || skip fixtures "no fixtures in tests/fixtures"
