@@ -506,9 +506,15 @@ static void json_escape_strings(json_object *o)
 	switch (json_object_get_type(o)) {
 	case json_type_string: {
 		const char *s = json_object_get_string(o);
-		_cleanup_free_ char *safe = str_escape_json(s);
+		_cleanup_free_ char *safe = NULL;
 
-		if (!streq(s, safe))
+		/* Most strings are ASCII without a backslash: nothing to do. */
+		for (const char *p = s; *p; p++)
+			if (*p == '\\' || (unsigned char)*p >= 0x7f) {
+				safe = str_escape_json(s);
+				break;
+			}
+		if (safe && !streq(s, safe))
 			json_object_set_string(o, safe);
 		break;
 	}
