@@ -54,13 +54,15 @@ int fail(int code, const char *fmt, ...)
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL, *safe = NULL;
 	va_list ap;
 
-	fprintf(stderr, "%s: ", program_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	fprintf(stderr, " (try '%s --help')\n", program_name);
+	safe = str_escape(msg ? msg : "out of memory");
+	fprintf(stderr, "%s: %s (try '%s --help')\n", program_name, safe, program_name);
 	return EXIT_USAGE;
 }
 
@@ -179,8 +181,12 @@ static int cmd_snapshot(struct ctl *c)
 	if (r < 0)
 		return fail(EXIT_FAILED, "cannot write the snapshot to %s: %s", c->argv[0],
 			    strerror(-r));
-	printf("%zu devices, %zu groups, %zu holders written to %s\n", st.devices, st.groups,
-	       st.holders, c->argv[0]);
+	{
+		_cleanup_free_ char *dir = str_escape(c->argv[0]);
+
+		printf("%zu devices, %zu groups, %zu holders written to %s\n", st.devices,
+		       st.groups, st.holders, dir);
+	}
 	return EXIT_DONE;
 }
 

@@ -152,22 +152,26 @@ static void plan_converge(struct plan *p, const char *addr, const char *cur_drv,
 		plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
 }
 
+/* A pasted plan is safe shell: every name in it is quoted (shell_quote(), shell_write()). */
 static char *step_text(const struct plan *p, const struct step *s)
 {
+	_cleanup_free_ char *path = NULL, *word = NULL;
+
 	switch (s->kind) {
 	case STEP_LOAD_MODULE:
-		return xasprintf("modprobe %s", s->driver);
+		word = shell_quote(s->driver);
+		return xasprintf("modprobe %s", word);
 	case STEP_SET_OVERRIDE:
-		if (!s->driver[0])
-			return xasprintf("echo > /sys/bus/pci/devices/%s/driver_override", s->addr);
-		return xasprintf("echo %s > /sys/bus/pci/devices/%s/driver_override", s->driver,
-				 s->addr);
+		path = xasprintf("/sys/bus/pci/devices/%s/driver_override", s->addr);
+		return shell_write(s->driver, path);
 	case STEP_UNBIND:
-		return xasprintf("echo %s > /sys/bus/pci/drivers/%s/unbind", s->addr, s->driver);
+		path = xasprintf("/sys/bus/pci/drivers/%s/unbind", s->driver);
+		return shell_write(s->addr, path);
 	case STEP_BIND:
-		return xasprintf("echo %s > /sys/bus/pci/drivers/%s/bind", s->addr, s->driver);
+		path = xasprintf("/sys/bus/pci/drivers/%s/bind", s->driver);
+		return shell_write(s->addr, path);
 	case STEP_PROBE:
-		return xasprintf("echo %s > /sys/bus/pci/drivers_probe", s->addr);
+		return shell_write(s->addr, "/sys/bus/pci/drivers_probe");
 	case STEP_CHOWN:
 		return xasprintf("chown %u:%u /dev/vfio/%d && chmod 0660 /dev/vfio/%d",
 				 (unsigned)p->uid, (unsigned)p->gid, p->group, p->group);
@@ -778,12 +782,15 @@ static char *ctx_inuse_reason(struct ctx *c, const struct pci_device *d)
 
 _printf_(3, 4) static int say(struct ctx *c, int code, const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
 	free(c->res->message);
+	c->res->message = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&c->res->message, fmt, ap) < 0)
-		c->res->message = NULL;
+	/* Escaped whole, once, here: whoever prints it (report, apply, top) prints it as is. */
+	if (vasprintf(&msg, fmt, ap) >= 0)
+		c->res->message = str_escape(msg);
 	va_end(ap);
 	return code;
 }

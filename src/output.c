@@ -498,9 +498,48 @@ static json_object *json_group(const struct model *m, const struct iommu_group *
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
+/*
+ * The objects hold the bytes as the system gave them (show's text escapes them its own
+ * way): just before json-c prints them, every string becomes valid UTF-8 (str_escape_json()).
+ */
+static void json_escape_strings(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_string: {
+		const char *s = json_object_get_string(o);
+		_cleanup_free_ char *safe = NULL;
+
+		/* Most strings are ASCII without a backslash: nothing to do. */
+		for (const char *p = s; *p; p++)
+			if (*p == '\\' || (unsigned char)*p >= 0x7f) {
+				safe = str_escape_json(s);
+				break;
+			}
+		if (safe && !streq(s, safe))
+			json_object_set_string(o, safe);
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			json_escape_strings(json_object_array_get_idx(o, i));
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, key, v)
+			json_escape_strings(v);
+		(void)key;
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 static int print_json(json_object *root)
 {
-	const char *s = json_object_to_json_string_ext(root, JSON_FLAGS);
+	const char *s;
+
+	json_escape_strings(root);
+	s = json_object_to_json_string_ext(root, JSON_FLAGS);
 	int r = puts(s) < 0 ? -EIO : 0;
 
 	json_object_put(root);
@@ -516,11 +555,12 @@ static int print_json(json_object *root)
  */
 static int print_json_groups(json_object *root, const struct model *m, const bool *sel)
 {
-	const char *doc = json_object_to_json_string_ext(root, JSON_FLAGS);
-	const char *mark = NULL, *indent;
+	const char *doc, *mark = NULL, *indent;
 	size_t indent_len;
 	bool first = true;
 
+	json_escape_strings(root);
+	doc = json_object_to_json_string_ext(root, JSON_FLAGS);
 	for (const char *p = strstr(doc, "null"); p; p = strstr(p + 1, "null"))
 		mark = p;	/* the last one: "groups" is the last member */
 	if (!mark)
@@ -537,6 +577,7 @@ static int print_json_groups(json_object *root, const struct model *m, const boo
 		if (sel && !sel[i])
 			continue;
 		g = json_group(m, &m->groups[i], false);
+		json_escape_strings(g);
 		s = json_object_to_json_string_ext(g, JSON_FLAGS);
 		if (!first) {
 			fputs(",\n", stdout);
@@ -784,9 +825,12 @@ static const char *jstr(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* Every value of show's text goes out here, escaped (str_escape()). */
 static void print_field(const char *indent, const char *label, const char *value)
 {
-	printf("%s%-17s %s\n", indent, label, value ? value : "-");
+	_cleanup_free_ char *safe = str_escape(value ? value : "-");
+
+	printf("%s%-17s %s\n", indent, label, safe);
 }
 
 static void print_list_field(const char *indent, const char *label, json_object *arr)
@@ -853,7 +897,11 @@ static void show_text(json_object *g)
 		_cleanup_free_ char *cls = NULL, *id = NULL, *drv = NULL;
 		const char *ov = jstr(d, "driver_override");
 
-		printf("  %s\n", jstr(d, "device"));
+		{
+			_cleanup_free_ char *addr = str_escape(jstr(d, "device"));
+
+			printf("  %s\n", addr);
+		}
 		print_field("    ", "description:", jstr(d, "description"));
 		cls = xasprintf("%s [%s]", jstr(d, "class_name") ? jstr(d, "class_name") : "unknown",
 				jstr(d, "class"));

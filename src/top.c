@@ -186,9 +186,9 @@ static void top_lb_bytes(struct top_lb *b, const char *s, size_t n)
 }
 
 /*
- * Appends at most cols columns of s. Control characters and bytes that are no text in
- * this locale become '?': a process may name itself with escape sequences, and they must
- * not reach the terminal.
+ * Appends at most cols columns of s. What the view shows from the system is escaped by
+ * str_escape() before it gets here; should anything that is no text in this locale come
+ * through all the same, it is shown by the same rule, "\xHH" a byte, never sent raw.
  */
 static int top_lb_text(struct top_lb *b, const char *s, int cols)
 {
@@ -208,8 +208,15 @@ static int top_lb_text(struct top_lb *b, const char *s, int cols)
 			w = wcwidth(wc);
 		}
 		if (w < 0) {
-			top_lb_bytes(b, "?", 1);
-			used++;
+			char hex[8];
+
+			if (used + 4 * (int)n > cols)
+				break;
+			for (size_t i = 0; i < n; i++) {
+				snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)s[i]);
+				top_lb_bytes(b, hex, 4);
+			}
+			used += 4 * (int)n;
 		} else {
 			if (used + w > cols)
 				break;
@@ -387,12 +394,12 @@ static void top_message(struct top *t, bool alert, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The holders as list's HOLDERS column shows them, "" when none. */
+/* The holders as list's HOLDERS column shows them (escaped alike), "" when none. */
 static char *top_holders(const struct iommu_group *g)
 {
-	char *s = output_holders(g);
+	_cleanup_free_ char *s = output_holders(g);
 
-	return s ? s : xstrdup("");
+	return s ? str_escape(s) : xstrdup("");
 }
 
 static void top_append(char **s, const char *word)
@@ -406,7 +413,7 @@ static void top_append(char **s, const char *word)
 /* What the host uses the device for, as far as sysfs tells without asking anyone. */
 static char *top_device_hints(const struct pci_device *d)
 {
-	char *s = xstrdup("");
+	_cleanup_free_ char *s = xstrdup("");
 
 	if (d->boot_vga == 1)
 		top_append(&s, "boot-vga");
@@ -422,7 +429,7 @@ static char *top_device_hints(const struct pci_device *d)
 
 		top_append(&s, vfs);
 	}
-	return s;
+	return str_escape(s);	/* interface and block device names are anyone's */
 }
 
 static char *top_group_hints(const struct iommu_group *g)
@@ -445,7 +452,7 @@ static char *top_device_desc(const struct pci_device *d)
 
 	if (pciinfo_device_name(d->vendor, d->device, buf, sizeof(buf)) ||
 	    pciinfo_class_name(d->class, buf, sizeof(buf)))
-		return xstrdup(buf);
+		return str_escape(buf);
 	return xasprintf("class %06x, %04x:%04x", d->class, d->vendor, d->device);
 }
 
@@ -484,15 +491,17 @@ static char *top_haystack(const struct iommu_group *g)
 	char *s = xasprintf("group %d %s %s %s %s", g->number, group_owner_name(g->owner),
 			    holders, hints, g->noiommu ? "noiommu" : "");
 
+	/* The filter matches the text as the view shows it: escaped. */
 	for (size_t i = 0; i < g->n_devs; i++) {
 		const struct pci_device *d = g->devs[i];
-		_cleanup_free_ char *desc = top_device_desc(d);
+		_cleanup_free_ char *desc = top_device_desc(d), *drv = NULL, *cls_safe = NULL;
 		char cls[256], *n;
 
 		if (!pciinfo_class_name(d->class, cls, sizeof(cls)))
 			cls[0] = '\0';
-		n = xasprintf("%s %s %s %s %s", s, d->addr,
-			      d->driver ? d->driver : "unbound", desc, cls);
+		drv = str_escape(d->driver ? d->driver : "unbound");
+		cls_safe = str_escape(cls);
+		n = xasprintf("%s %s %s %s %s", s, d->addr, drv, desc, cls_safe);
 
 		free(s);
 		s = n;
@@ -661,8 +670,10 @@ static void top_reload(struct top *t, bool note)
 	r = model_load(&t->c->root, &m);
 	if (r < 0) {
 		model_free(&m);
-		top_message(t, true, "cannot read %s: %s; showing what was read before",
-			    t->c->root.path, strerror(-r));
+		_cleanup_free_ char *root = str_escape(t->c->root.path);
+
+		top_message(t, true, "cannot read %s: %s; showing what was read before", root,
+			    strerror(-r));
 		return;
 	}
 	if (note)
@@ -725,8 +736,9 @@ static void top_draw_title(struct top *t)
 			sep = ", ";
 		}
 	{
-		_cleanup_free_ char *rel = xasprintf("Linux %s ", t->m.kernel_release ?
-						     t->m.kernel_release : "?");
+		_cleanup_free_ char *release = str_escape(t->m.kernel_release ?
+							  t->m.kernel_release : "?");
+		_cleanup_free_ char *rel = xasprintf("Linux %s ", release);
 		int rw = (int)strlen(rel);
 		struct top_lb b;
 
@@ -781,13 +793,13 @@ static struct top_line top_member_line(const struct top *t, const struct pci_dev
 				       int width)
 {
 	_cleanup_free_ char *desc = top_device_desc(d), *hints = top_device_hints(d);
+	_cleanup_free_ char *drv = str_escape(d->driver ? d->driver : "(unbound)");
 	struct top_lb b;
 
 	top_lb_init(&b, width, A_NORMAL);
 	top_lb_cell(&b, "  ", 2, 0);
 	top_lb_cell(&b, d->addr, 14, 0);
-	top_lb_cell(&b, d->driver ? d->driver : "(unbound)", 15,
-		    top_driver_attr(t, d->kind));
+	top_lb_cell(&b, drv, 15, top_driver_attr(t, d->kind));
 	if (*hints) {
 		_cleanup_free_ char *h = xasprintf("[%s] ", hints);
 

@@ -79,6 +79,30 @@ void strv_free(char **v);
 
 const char *errno_name(int err);
 
+/*
+ * The one rule for every string from the system that a terminal or a shell reads, the one
+ * libsmartcols applies to the cells of list: a control byte, a character that is not
+ * printable in the locale, each byte that is not a character in it, and the backslash of
+ * "\x" become "\xHH". The result holds only printable characters.
+ */
+char *str_escape(const char *s);
+/*
+ * A string from the system as JSON text: valid UTF-8 whatever the input. Each byte that
+ * is not part of well-formed UTF-8, each byte of DEL and of a C1 control (U+0080 to
+ * U+009F), and the backslash of "\x" become the four characters "\xHH"; every other
+ * character stays (json-c writes the C0 controls as \u00HH). Replacing each "\xHH" by
+ * its byte gives back the original.
+ */
+char *str_escape_json(const char *s);
+/* A word that a POSIX shell reads as exactly s, and that str_escape() leaves as it is. */
+char *shell_quote(const char *s);
+/*
+ * The plan line that writes value and a newline to path, as "echo value > path" does:
+ * that very line when value is a plain word, else "printf '%b\n' '...' > path", with
+ * the bytes that need it as \0ooo. Both are safe to paste into a shell.
+ */
+char *shell_write(const char *value, const char *path);
+
 extern const char *program_name;
 void warnx_(const char *fmt, ...) _printf_(1, 2);
 void vwarnx_(const char *fmt, va_list ap) _printf_(1, 0);
