@@ -246,7 +246,7 @@ static int cmd_recover(struct ctl *c)
 {
 	struct ops_result res;
 
-	return report(c, ops_recover(&c->root, c->finish, c->timeout, &res), &res);
+	return report(c, ops_recover(&c->root, c->finish, c->dry_run, c->timeout, &res), &res);
 }
 
 #ifndef WITH_TOP
