@@ -172,21 +172,35 @@ out:
 static int cmd_snapshot(struct ctl *c)
 {
 	struct snapshot_stats st;
+	const char *dir = c->argv[0];
 	int r;
 
-	r = snapshot_write(&c->root, c->argv[0], &st);
-	if (r == -EEXIST)
-		return fail(EXIT_USAGE, "%s is not empty: give a new or empty directory",
-			    c->argv[0]);
-	if (r < 0)
-		return fail(EXIT_FAILED, "cannot write the snapshot to %s: %s", c->argv[0],
-			    strerror(-r));
-	{
-		_cleanup_free_ char *dir = str_escape(c->argv[0]);
-
-		printf("%zu devices, %zu groups, %zu holders written to %s\n", st.devices,
-		       st.groups, st.holders, dir);
+	r = snapshot_write(&c->root, dir, &st);
+	switch (r) {
+	case 0:
+		break;
+	case -EEXIST:
+		return fail(EXIT_USAGE, "%s exists: snapshot makes its directory itself, give a "
+			    "name that does not exist yet", dir);
+	case -ENOENT:
+	case -ENOTDIR:
+		return fail(EXIT_USAGE, "cannot make %s: its parent is not a directory", dir);
+	case -ESTALE:
+		return fail(EXIT_FAILED, "%s was replaced while it was being made: nothing was "
+			    "written", dir);
+	default:
+		return fail(EXIT_FAILED, "cannot write the snapshot to %s: %s; it is removed",
+			    dir, strerror(-r));
 	}
+	{
+		_cleanup_free_ char *safe = str_escape(dir);
+
+		printf("%zu devices, %zu groups, %zu holders written to %s", st.devices,
+		       st.groups, st.holders, safe);
+	}
+	if (st.links_dropped)
+		printf(" (%zu links that lead out of the tree left out)", st.links_dropped);
+	putchar('\n');
 	return EXIT_DONE;
 }
 
@@ -253,7 +267,7 @@ static int cmd_recover(struct ctl *c)
 {
 	struct ops_result res;
 
-	return report(c, ops_recover(&c->root, c->finish, c->timeout, &res), &res);
+	return report(c, ops_recover(&c->root, c->finish, c->dry_run, c->timeout, &res), &res);
 }
 
 #ifndef WITH_TOP

@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include <json-c/json.h>
 #include <libudev.h>
 
 #include "dmaownctl.h"
@@ -368,73 +369,292 @@ static int write_synced(const struct sysroot *r, const char *rel, const char *te
 	return 0;
 }
 
-/* "dev ADDR driver override want_driver want_override", "-" for none. */
+/*
+ * The records under /run/dmaownctl are JSON objects written by json-c: a driver_override
+ * may hold any bytes but a newline, so no word-splitting format can carry it. Everything
+ * read back is checked against the grammar of the command line before it names a path,
+ * and a record that does not pass is refused whole: it is never half used.
+ */
+#define RECORD_MAX (1 << 20)
+#define JOURNAL_FORMAT "dmaownctl-journal"
+#define CLAIMED_FORMAT "dmaownctl-claimed"
+#define RECORD_VERSION 2
+
+/*
+ * The longest driver_override the kernel keeps: its store refuses a write of PAGE_SIZE - 1
+ * bytes or more, and cuts the value at the first newline (a leading one clears it).
+ */
+static size_t override_max(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	return (size_t)(ps > 4096 ? ps : 4096) - 2;
+}
+
+static bool override_valid(const char *s, size_t len)
+{
+	return len > 0 && len <= override_max() && strlen(s) == len && !memchr(s, '\n', len);
+}
+
+/* driver_override as the kernel holds it, byte for byte; NULL when it is clear. */
+static char *override_read(const struct sysroot *r, const char *addr)
+{
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/driver_override", addr);
+	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+	size_t cap = override_max() + 2, len = 0;
+	_cleanup_free_ char *buf = xmalloc(cap + 1);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	/* The kernel shows the value and one newline, or "(null)" when there is none. */
+	if (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (!override_valid(buf, len) || streq(buf, "(null)"))
+		return NULL;
+	return steal_ptr(&buf);
+}
+
+/* Reads a whole record: a regular file, never more than RECORD_MAX. */
+static int record_read(const struct sysroot *r, const char *rel, char **text)
+{
+	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd == -ELOOP ? -EBADMSG : fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADMSG;
+	buf = xmalloc(RECORD_MAX + 1);
+	while ((n = read(fd, buf + len, RECORD_MAX + 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len > RECORD_MAX)
+			return -EFBIG;
+	}
+	if (n < 0)
+		return -errno;
+	buf[len] = '\0';
+	if (strlen(buf) != len)
+		return -EBADMSG;
+	*text = steal_ptr(&buf);
+	return 0;
+}
+
+/* The one JSON object of a record, with its format and version checked. */
+static int record_parse(const char *text, const char *format, json_object **ret,
+			const char **why)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o, *v;
+	size_t len = strlen(text);
+
+	while (len && strchr(" \t\n", text[len - 1]))
+		len--;
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		json_tokener_free(tok);
+		json_object_put(o);
+		*why = "not a JSON object";
+		return -EBADMSG;
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "format", &v) ||
+	    !json_object_is_type(v, json_type_string) || !streq(json_object_get_string(v), format)) {
+		json_object_put(o);
+		*why = "not a record of this kind";
+		return -EBADMSG;
+	}
+	if (!json_object_object_get_ex(o, "version", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) != RECORD_VERSION) {
+		json_object_put(o);
+		*why = "a format version that this dmaownctl does not read";
+		return -EBADMSG;
+	}
+	*ret = o;
+	return 0;
+}
+
+enum field_kind {
+	FIELD_DRIVER,		/* a driver name, as the command line takes it */
+	FIELD_WANT_DRIVER,	/* the same, or KERNEL_CHOICE */
+	FIELD_OVERRIDE,		/* a driver_override value, any bytes the kernel keeps */
+};
+
+/* A string or null member into *out (NULL for null); false when it is anything else. */
+static bool record_field(json_object *o, const char *key, enum field_kind kind, char **out)
+{
+	json_object *v;
+	const char *s;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		return false;
+	if (!v)
+		return true;	/* null */
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	s = json_object_get_string(v);
+	switch (kind) {
+	case FIELD_WANT_DRIVER:
+		if (streq(s, KERNEL_CHOICE))
+			break;
+		/* fall through */
+	case FIELD_DRIVER:
+		if (!driver_name_valid(s))
+			return false;
+		break;
+	case FIELD_OVERRIDE:
+		if (!override_valid(s, (size_t)json_object_get_string_len(v)))
+			return false;
+		break;
+	}
+	*out = xstrdup(s);
+	return true;
+}
+
+/* A full, lower-case PCI address: the form that the records are written in. */
+static bool record_addr(json_object *o, const char *key, char *addr)
+{
+	json_object *v;
+	char norm[PCI_ADDR_MAX];
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return false;
+	s = json_object_get_string(v);
+	if (pci_addr_normalize(s, norm, sizeof(norm)) < 0 || !streq(norm, s))
+		return false;
+	memcpy(addr, s, strlen(s) + 1);
+	return true;
+}
+
+static json_object *json_string_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static char *record_text(json_object *o)
+{
+	char *text = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						JSON_C_TO_STRING_NOSLASHESCAPE));
+
+	json_object_put(o);
+	return text;
+}
+
 static char *journal_text(const struct plan *p, const char *op)
 {
-	size_t cap = 256, len = 0;
-	char *s = xmalloc(cap);
+	json_object *o = json_object_new_object(), *devs = json_object_new_array();
 
-#define APPEND(...)                                                                        \
-	do {                                                                               \
-		int n_;                                                                    \
-		while ((n_ = snprintf(s + len, cap - len, __VA_ARGS__)) >= (int)(cap - len)) \
-			s = xrealloc(s, cap *= 2);                                         \
-		len += (size_t)n_;                                                         \
-	} while (0)
-	APPEND("dmaownctl-journal 1\nop %s\ngroup %d\n", op, p->group);
+	json_object_object_add(o, "format", json_object_new_string(JOURNAL_FORMAT));
+	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
+	json_object_object_add(o, "op", json_object_new_string(op));
+	json_object_object_add(o, "group", json_object_new_int(p->group));
 	for (size_t i = 0; i < p->n_devs; i++) {
 		const struct devstate *d = &p->devs[i];
+		json_object *dev = json_object_new_object();
 
-		APPEND("dev %s %s %s %s %s\n", d->addr, d->driver ? d->driver : "-",
-		       d->override ? d->override : "-", d->want_driver ? d->want_driver : "-",
-		       d->want_override ? d->want_override : "-");
+		json_object_object_add(dev, "device", json_object_new_string(d->addr));
+		json_object_object_add(dev, "driver", json_string_or_null(d->driver));
+		json_object_object_add(dev, "override", json_string_or_null(d->override));
+		json_object_object_add(dev, "want_driver", json_string_or_null(d->want_driver));
+		json_object_object_add(dev, "want_override", json_string_or_null(d->want_override));
+		json_object_array_add(devs, dev);
 	}
-#undef APPEND
-	return s;
+	json_object_object_add(o, "devices", devs);
+	return record_text(o);
 }
 
-static char *dash_null(const char *s)
+static const char *const journal_ops[] = { "claim-group", "release", "unbind", "bind", "override" };
+
+static int journal_parse(const char *text, struct plan *p, char **op, const char **why)
 {
-	return streq(s, "-") ? NULL : xstrdup(s);
+	json_object *o = NULL, *v, *devs;
+	int ret = record_parse(text, JOURNAL_FORMAT, &o, why);
+	size_t n;
+
+	if (ret < 0)
+		return ret;
+	ret = -EBADMSG;
+	*why = "no operation that dmaownctl knows";
+	if (!json_object_object_get_ex(o, "op", &v) || !json_object_is_type(v, json_type_string))
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(journal_ops); i++)
+		if (streq(json_object_get_string(v), journal_ops[i]))
+			*op = xstrdup(journal_ops[i]);
+	if (!*op)
+		goto out;
+	*why = "no group number";
+	if (!json_object_object_get_ex(o, "group", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0 || json_object_get_int64(v) > INT_MAX)
+		goto out;
+	p->group = (int)json_object_get_int64(v);
+	*why = "no list of devices";
+	if (!json_object_object_get_ex(o, "devices", &devs) ||
+	    !json_object_is_type(devs, json_type_array))
+		goto out;
+	n = json_object_array_length(devs);
+	p->devs = xcalloc(n ? n : 1, sizeof(*p->devs));
+	for (size_t i = 0; i < n; i++) {
+		json_object *dev = json_object_array_get_idx(devs, i);
+		struct devstate *d = &p->devs[p->n_devs++];
+
+		*why = "a device that is not a full PCI address";
+		if (!json_object_is_type(dev, json_type_object) || !record_addr(dev, "device", d->addr))
+			goto out;
+		*why = "a driver name or driver_override value outside the grammar";
+		if (!record_field(dev, "driver", FIELD_DRIVER, &d->driver) ||
+		    !record_field(dev, "override", FIELD_OVERRIDE, &d->override) ||
+		    !record_field(dev, "want_driver", FIELD_WANT_DRIVER, &d->want_driver) ||
+		    !record_field(dev, "want_override", FIELD_OVERRIDE, &d->want_override))
+			goto out;
+	}
+	ret = 0;
+out:
+	json_object_put(o);
+	return ret;
 }
 
-static int journal_read(const struct sysroot *r, struct plan *p, char **op)
+/* The journal, checked whole; -ENOENT when there is none, -EBADMSG (and why) when bad. */
+static int journal_read(const struct sysroot *r, struct plan *p, char **op, const char **why)
 {
-	char buf[65536], *line, *save = NULL;
+	_cleanup_free_ char *text = NULL;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	*op = NULL;
-	ret = sysfs_read_file(r, JOURNAL, buf, sizeof(buf));
+	*why = NULL;
+	ret = record_read(r, JOURNAL, &text);
+	if (ret == -EFBIG)
+		*why = "larger than any journal dmaownctl writes";
+	else if (ret == -EBADMSG)
+		*why = "not a regular file";
 	if (ret < 0)
 		return ret;
-	if (!startswith(buf, "dmaownctl-journal 1\n"))
+	if (startswith(text, "dmaownctl-journal 1\n")) {
+		*why = "written by an older dmaownctl, in a format this one does not read";
 		return -EBADMSG;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char a[32], f[4][64];
-
-		if (startswith(line, "op ")) {
-			free(*op);
-			*op = xstrdup(line + 3);
-		} else if (startswith(line, "group ")) {
-			p->group = atoi(line + 6);
-		} else if (sscanf(line, "dev %31s %63s %63s %63s %63s", a, f[0], f[1], f[2],
-				  f[3]) == 5) {
-			struct devstate *d;
-
-			if (!pci_addr_valid(a) || strlen(a) >= sizeof(d->addr))
-				return -EBADMSG;
-			p->devs = xrealloc(p->devs, (p->n_devs + 1) * sizeof(*p->devs));
-			d = &p->devs[p->n_devs++];
-			memset(d, 0, sizeof(*d));
-			memcpy(d->addr, a, strlen(a) + 1);
-			d->driver = dash_null(f[0]);
-			d->override = dash_null(f[1]);
-			d->want_driver = dash_null(f[2]);
-			d->want_override = dash_null(f[3]);
-		}
 	}
-	return *op ? 0 : -EBADMSG;
+	ret = journal_parse(text, p, op, why);
+	if (ret < 0) {
+		plan_free(p);
+		free(steal_ptr(op));
+	}
+	return ret;
 }
 
 /*
@@ -442,33 +662,142 @@ static int journal_read(const struct sysroot *r, struct plan *p, char **op)
  * interface names go with it, since the interface is gone while vfio-pci has the device
  * and "release eth1" should still find it.
  */
+struct claimed {
+	char *driver, *override;
+	char **netifs;
+	size_t n_netifs;
+};
+
+static void claimed_free(struct claimed *cl)
+{
+	free(cl->driver);
+	free(cl->override);
+	strv_free(cl->netifs);
+	memset(cl, 0, sizeof(*cl));
+}
+
 static int claimed_write(const struct sysroot *r, const struct devstate *d)
 {
-	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", d->addr);
-	_cleanup_free_ char *text = xasprintf("%s %s %s\n", d->driver ? d->driver : "-",
-					      d->override ? d->override : "-",
-					      d->netifs ? d->netifs : "-");
+	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", d->addr), *text = NULL;
+	json_object *o = json_object_new_object(), *netifs = json_object_new_array();
+	_cleanup_free_ char *list = d->netifs ? xstrdup(d->netifs) : NULL;
+	char *save = NULL;
 
+	json_object_object_add(o, "format", json_object_new_string(CLAIMED_FORMAT));
+	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
+	json_object_object_add(o, "device", json_object_new_string(d->addr));
+	json_object_object_add(o, "driver", json_string_or_null(d->driver));
+	json_object_object_add(o, "override", json_string_or_null(d->override));
+	for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+		json_object_array_add(netifs, json_object_new_string(t));
+	json_object_object_add(o, "netifs", netifs);
+	text = record_text(o);
 	if (mkdirat(r->fd, CLAIMED_DIR, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return write_synced(r, rel, text);
 }
 
-static bool claimed_read(const struct sysroot *r, const char *addr, char **driver,
-			 char **override)
+/*
+ * The version 1 record, "DRIVER OVERRIDE NETIFS" with "-" for none, as the previous
+ * dmaownctl wrote it: a claim made before an upgrade is still released. Every word is
+ * checked as strictly as in the JSON record; an override could not hold a space there.
+ */
+static int claimed_parse_v1(const char *text, struct claimed *cl)
 {
-	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", addr);
-	char buf[256], a[64], b[64];
+	_cleanup_free_ char *copy = xstrdup(text);
+	char *w[3], *save = NULL, *rest = copy, *nl = strchr(copy, '\n');
 
-	if (sysfs_read_file(r, rel, buf, sizeof(buf)) < 0 ||
-	    sscanf(buf, "%63s %63s", a, b) != 2)
-		return false;
-	*driver = dash_null(a);
-	*override = dash_null(b);
-	return true;
+	if (!nl || nl[1])
+		return -EBADMSG;
+	*nl = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		w[i] = strsep(&rest, " ");
+		if (!w[i] || !*w[i])
+			goto bad;
+	}
+	if (rest)
+		goto bad;
+	if (!streq(w[0], "-") && !driver_name_valid(w[0]))
+		goto bad;
+	if (!streq(w[1], "-") && !override_valid(w[1], strlen(w[1])))
+		goto bad;
+	cl->driver = streq(w[0], "-") ? NULL : xstrdup(w[0]);
+	cl->override = streq(w[1], "-") ? NULL : xstrdup(w[1]);
+	if (streq(w[2], "-"))
+		return 0;
+	for (char *t = strtok_r(w[2], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!ifname_valid(t))
+			goto bad;
+		strv_push(&cl->netifs, &cl->n_netifs, xstrdup(t));
+	}
+	return 0;
+bad:
+	claimed_free(cl);
+	return -EBADMSG;
 }
 
-/* The claimed device that had network interface IFNAME, into addr. */
+static int claimed_parse(const char *addr, const char *text, struct claimed *cl,
+			 const char **why)
+{
+	json_object *o = NULL, *v;
+	char a[PCI_ADDR_MAX];
+	int ret;
+
+	memset(cl, 0, sizeof(*cl));
+	if (text[0] != '{') {
+		*why = "neither JSON nor a record of the previous format";
+		return claimed_parse_v1(text, cl);
+	}
+	ret = record_parse(text, CLAIMED_FORMAT, &o, why);
+	if (ret < 0)
+		return ret;
+	ret = -EBADMSG;
+	*why = "it names another device";
+	if (!record_addr(o, "device", a) || !streq(a, addr))
+		goto out;
+	*why = "a driver name or driver_override value outside the grammar";
+	if (!record_field(o, "driver", FIELD_DRIVER, &cl->driver) ||
+	    !record_field(o, "override", FIELD_OVERRIDE, &cl->override))
+		goto out;
+	*why = "a network interface name outside the grammar";
+	if (!json_object_object_get_ex(o, "netifs", &v) || !json_object_is_type(v, json_type_array))
+		goto out;
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *n = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(n, json_type_string) ||
+		    !ifname_valid(json_object_get_string(n)))
+			goto out;
+		strv_push(&cl->netifs, &cl->n_netifs, xstrdup(json_object_get_string(n)));
+	}
+	ret = 0;
+out:
+	json_object_put(o);
+	if (ret < 0)
+		claimed_free(cl);
+	return ret;
+}
+
+/* The record of ADDR: 0, -ENOENT when there is none, -EBADMSG (and why) when bad. */
+static int claimed_read(const struct sysroot *r, const char *addr, struct claimed *cl,
+			const char **why)
+{
+	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", addr), *text = NULL;
+	int ret;
+
+	memset(cl, 0, sizeof(*cl));
+	*why = NULL;
+	ret = record_read(r, rel, &text);
+	if (ret == -EFBIG)
+		*why = "larger than any record dmaownctl writes";
+	else if (ret == -EBADMSG)
+		*why = "not a regular file";
+	if (ret < 0)
+		return ret;
+	return claimed_parse(addr, text, cl, why);
+}
+
+/* The claimed device that had network interface IFNAME, into addr; bad records name none. */
 static bool claimed_find_netif(const struct sysroot *r, const char *ifname, char *addr,
 			       size_t size)
 {
@@ -478,20 +807,20 @@ static bool claimed_find_netif(const struct sysroot *r, const char *ifname, char
 	if (sysfs_opendir(r, CLAIMED_DIR, &d) < 0)
 		return false;
 	while ((de = readdir(d))) {
-		_cleanup_free_ char *rel = NULL;
-		char buf[512], a[64], b[64], n[256];
+		struct claimed cl;
+		const char *why;
+		bool found = false;
 
-		if (!pci_addr_valid(de->d_name))
+		if (!pci_addr_valid(de->d_name) || strlen(de->d_name) >= size ||
+		    claimed_read(r, de->d_name, &cl, &why) < 0)
 			continue;
-		rel = xasprintf(CLAIMED_DIR "/%s", de->d_name);
-		if (sysfs_read_file(r, rel, buf, sizeof(buf)) < 0 ||
-		    sscanf(buf, "%63s %63s %255s", a, b, n) != 3)
-			continue;
-		for (char *tok = strtok(n, ","); tok; tok = strtok(NULL, ","))
-			if (streq(tok, ifname) && strlen(de->d_name) < size) {
-				memcpy(addr, de->d_name, strlen(de->d_name) + 1);
-				return true;
-			}
+		for (size_t i = 0; i < cl.n_netifs; i++)
+			found |= streq(cl.netifs[i], ifname);
+		claimed_free(&cl);
+		if (found) {
+			memcpy(addr, de->d_name, strlen(de->d_name) + 1);
+			return true;
+		}
 	}
 	return false;
 }
@@ -719,16 +1048,11 @@ static void plan_restore(const struct sysroot *r, const struct plan *from, struc
 	to->group = from->group;
 	for (size_t i = from->n_devs; i-- > 0;) {
 		const struct devstate *d = &from->devs[forward ? from->n_devs - 1 - i : i];
-		_cleanup_free_ char *drv = current_driver(r, d->addr), *ov = NULL;
-		_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/driver_override",
-						     d->addr);
-		char buf[256];
+		_cleanup_free_ char *drv = current_driver(r, d->addr);
+		_cleanup_free_ char *ov = override_read(r, d->addr);
 		const char *want_drv = forward ? d->want_driver : d->driver;
 		const char *want_ov = forward ? d->want_override : d->override;
 
-		if (sysfs_read_file(r, rel, buf, sizeof(buf)) >= 0 && buf[0] &&
-		    !streq(buf, "(null)"))
-			ov = xstrdup(buf);
 		if (want_drv && streq(want_drv, KERNEL_CHOICE) && drv && !streq(drv, d->driver ? d->driver : ""))
 			continue;	/* the kernel chose already */
 		plan_converge(to, d->addr, drv, ov, want_drv, want_ov);
@@ -1005,11 +1329,20 @@ static int plan_release(struct ctx *c)
 	}
 	for (size_t i = 0; i < c->g->n_devs; i++) {
 		struct pci_device *d = c->g->devs[i];
-		_cleanup_free_ char *drv = NULL, *ov = NULL;
+		_cleanup_(claimed_free) struct claimed cl = { 0 };
+		const char *why;
+		char *drv, *ov;
 
 		if (d->kind != DRV_VFIO && !d->override)
 			continue;
-		if (claimed_read(c->r, d->addr, &drv, &ov)) {
+		ret = claimed_read(c->r, d->addr, &cl, &why);
+		if (ret < 0 && ret != -ENOENT)
+			return say(c, EXIT_USAGE, "/run/dmaownctl/claimed/%s is damaged (%s): "
+				   "nothing was changed; remove it to let the kernel choose the "
+				   "driver", d->addr, why ? why : strerror(-ret));
+		drv = cl.driver;
+		ov = cl.override;
+		if (ret == 0) {
 			/* Its driver's module may have been unloaded since the claim. */
 			if (drv && !driver_loaded(c->r, drv)) {
 				struct kmod_list *l = NULL;
@@ -1316,6 +1649,13 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 		goto out;
 	}
 
+	/* The model trims what it reads; the journal keeps each override byte for byte. */
+	for (size_t i = 0; i < c.plan.n_devs; i++) {
+		struct devstate *d = &c.plan.devs[i];
+
+		free(d->override);
+		d->override = override_read(r, d->addr);
+	}
 	journal = journal_text(&c.plan, c.op);
 	ret = write_synced(r, JOURNAL, journal);
 	if (ret < 0) {
@@ -1394,39 +1734,53 @@ void ops_result_free(struct ops_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-int ops_recover(const struct sysroot *r, bool finish, double timeout, struct ops_result *res)
+int ops_recover(const struct sysroot *r, bool finish, bool dry_run, double timeout,
+		struct ops_result *res)
 {
 	struct ctx c = { .r = r, .res = res };
 	struct plan p, todo;
 	struct exec e = { 0 };
 	_cleanup_free_ char *op = NULL;
+	const char *why = NULL;
 	pid_t holder = 0;
-	int lockfd, ret;
+	int lockfd = -1, ret;
 
 	memset(res, 0, sizeof(*res));
-	if (!r->live)
-		return say(&c, EXIT_USAGE, "recover works on the running system, not a --sysroot");
-	if (geteuid() != 0)
-		return say(&c, EXIT_USAGE, "recover writes to sysfs: run it as root");
-	lockfd = lock_take(r, timeout, &holder);
-	if (lockfd == -ETIMEDOUT)
-		return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) is at work; gave up after "
-			   "%g s", (int)holder, timeout);
-	if (lockfd < 0)
-		return say(&c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
-			   strerror(-lockfd));
-	ret = journal_read(r, &p, &op);
+	if (!r->live && !dry_run)
+		return say(&c, EXIT_USAGE, "recover works on the running system, not a --sysroot "
+			   "(add --dry-run to see its plan)");
+	if (!dry_run && geteuid() != 0)
+		return say(&c, EXIT_USAGE, "recover writes to sysfs: run it as root (or add "
+			   "--dry-run)");
+	if (!dry_run) {
+		lockfd = lock_take(r, timeout, &holder);
+		if (lockfd == -ETIMEDOUT)
+			return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) is at work; gave up "
+				   "after %g s", (int)holder, timeout);
+		if (lockfd < 0)
+			return say(&c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
+				   strerror(-lockfd));
+	}
+	ret = journal_read(r, &p, &op, &why);
 	if (ret == -ENOENT) {
-		close(lockfd);
-		return say(&c, EXIT_DONE, "no interrupted operation: nothing to recover");
+		ret = say(&c, EXIT_DONE, "no interrupted operation: nothing to recover");
+		goto out_lock;
 	}
 	if (ret < 0) {
-		close(lockfd);
-		return say(&c, EXIT_JOURNAL, "the journal in /run/dmaownctl is damaged: %s",
-			   strerror(-ret));
+		/* Nothing in it is used: the devices are put back by hand, then it is removed. */
+		ret = say(&c, EXIT_JOURNAL, "the journal in /run/dmaownctl is damaged (%s): "
+			  "nothing was changed; put the devices back by hand, then remove it",
+			  why ? why : strerror(-ret));
+		goto out_lock;
 	}
 	plan_restore(r, &p, &todo, finish);
 	result_plan(res, &todo);
+	if (dry_run) {
+		ret = say(&c, EXIT_DONE, "recover: %zu step%s planned to %s the %s of group %d, "
+			  "nothing written (--dry-run)", todo.n_steps, todo.n_steps == 1 ? "" : "s",
+			  finish ? "finish" : "roll back", op, p.group);
+		goto out;
+	}
 	ret = exec_open(&e, r, timeout);
 	if (ret == 0) {
 		e.stop_after = -1;
@@ -1443,9 +1797,12 @@ int ops_recover(const struct sysroot *r, bool finish, double timeout, struct ops
 			  "is kept", finish ? "finish" : "roll back", op, p.group,
 			  e.error ? e.error : "the state differs");
 	}
+out:
 	exec_close(&e);
 	plan_free(&todo);
 	plan_free(&p);
-	close(lockfd);
+out_lock:
+	if (lockfd >= 0)
+		close(lockfd);
 	return ret;
 }

@@ -43,5 +43,9 @@ struct pci_device;
 /* --driver auto: the VFIO variant driver whose vfio_pci: alias matches, else vfio-pci. */
 char *ops_auto_driver(const struct sysroot *r, const struct pci_device *d);
 
-/* Finishes (finish) or rolls back the operation that the journal records. */
-int ops_recover(const struct sysroot *r, bool finish, double timeout, struct ops_result *res);
+/*
+ * Finishes (finish) or rolls back the operation that the journal records; dry_run only
+ * plans, and reads the journal of a --sysroot tree too.
+ */
+int ops_recover(const struct sysroot *r, bool finish, bool dry_run, double timeout,
+		struct ops_result *res);

@@ -19,108 +19,360 @@ static const char *const device_attrs[] = {
 	"max_link_speed", "max_link_width", "current_link_speed", "current_link_width",
 };
 
+/* A file is copied up to this size: a sysfs attribute is a page, a command line less. */
+#define COPY_MAX (1024 * 1024)
+/* /dev/vfio has one level of subdirectories; a deeper tree is not the kernel's. */
+#define DEV_DEPTH_MAX 4
+
 struct snap {
 	const struct sysroot *r;
-	int dest;
+	int dest;		/* the snapshot's root: a directory that this run made */
+	int err;		/* the first write that failed, -errno; the snapshot is then void */
 	struct snapshot_stats *st;
+	char *last_dir;		/* the directory of the last write, and its fd: most files */
+	int last_fd;		/* of a device share one, and nobody else can change it */
 };
 
-static int mkdir_p_at(int dirfd, const char *rel)
+/*
+ * A write that fails for want of room, permission or a working disk voids the snapshot.
+ * A name that the source tree makes impossible (one path both a file and a directory,
+ * a path through a link that was copied) is only left out: it is the source's doing.
+ */
+static int dest_error(struct snap *s, int ret)
 {
-	_cleanup_free_ char *p = xstrdup(rel);
-
-	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
-		if (s)
-			*s = '\0';
-		if (mkdirat(dirfd, p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		if (!s)
-			return 0;
-		*s = '/';
+	switch (ret) {
+	case 0: case -EEXIST: case -ENOTDIR: case -ELOOP: case -ENAMETOOLONG: case -EINVAL:
+		return ret;
 	}
+	if (!s->err)
+		s->err = ret;
+	return ret;
 }
 
-static int parent_dirs(int dirfd, const char *rel)
+/* Every component a plain name: no "", ".", ".." or absolute path reaches the walk. */
+static bool rel_valid(const char *rel)
 {
-	_cleanup_free_ char *p = xstrdup(rel);
-	char *s = strrchr(p, '/');
+	const char *p = rel;
 
-	if (!s)
-		return 0;
-	*s = '\0';
-	return mkdir_p_at(dirfd, p);
+	if (!*rel || *rel == '/')
+		return false;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || n > NAME_MAX || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+		if (!*p && p[-1] == '/')
+			return false;
+	}
+	return true;
 }
 
+/*
+ * Opens (making what is missing) the directory that holds REL's last component, one
+ * component at a time from the snapshot's root, never following a link: whatever the
+ * source tree holds, every write lands beneath the root. Returns the directory's fd and
+ * points *base at the last component.
+ */
+static int dest_parent(struct snap *s, const char *rel, char *buf, const char **base)
+{
+	int fd, next;
+	char *p = buf, *slash;
+
+	if (!rel_valid(rel) || strlen(rel) >= PATH_MAX)
+		return -EINVAL;
+	strcpy(buf, rel);
+	slash = strrchr(buf, '/');
+	if (slash && s->last_dir && (size_t)(slash - buf) == strlen(s->last_dir) &&
+	    strncmp(buf, s->last_dir, (size_t)(slash - buf)) == 0) {
+		*base = slash + 1;
+		fd = fcntl(s->last_fd, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? dest_error(s, -errno) : fd;
+	}
+	fd = fcntl(s->dest, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return dest_error(s, -errno);
+	while ((slash = strchr(p, '/'))) {
+		*slash = '\0';
+		if (mkdirat(fd, p, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+
+			close(fd);
+			return dest_error(s, -e);
+		}
+		next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			int e = errno;
+
+			close(fd);
+			return dest_error(s, -e);
+		}
+		close(fd);
+		fd = next;
+		p = slash + 1;
+	}
+	*base = p;
+	if (p > buf) {
+		int keep = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		if (keep >= 0) {
+			free(s->last_dir);
+			if (s->last_fd >= 0)
+				close(s->last_fd);
+			s->last_dir = strndup(rel, (size_t)(p - 1 - buf));
+			s->last_fd = keep;
+		}
+	}
+	return fd;
+}
+
+static int dest_mkdir_p(struct snap *s, const char *rel)
+{
+	/* The parent of "REL/x" is REL itself, made whole by the walk. */
+	_cleanup_free_ char *child = xasprintf("%s/x", rel);
+	char buf[PATH_MAX];
+	const char *base;
+	int fd = dest_parent(s, child, buf, &base);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Creates REL, which must not exist yet, with DATA; a failed write or close voids it all. */
 static int write_file(struct snap *s, const char *rel, const void *data, size_t len)
 {
-	_cleanup_close_ int fd = -1;
-	int ret = parent_dirs(s->dest, rel);
+	char buf[PATH_MAX];
+	const char *base;
+	_cleanup_close_ int dir = dest_parent(s, rel, buf, &base);
+	int fd, ret;
 
-	if (ret < 0)
-		return ret;
-	fd = openat(s->dest, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (dir < 0)
+		return dir;
+	fd = openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return -errno;
-	if (len && write(fd, data, len) != (ssize_t)len)
-		return -EIO;
+		return dest_error(s, -errno);
+	ret = write_all(fd, data, len);
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	if (ret < 0)
+		return dest_error(s, ret);
 	s->st->files++;
 	return 0;
+}
+
+/*
+ * Opens a source file that must be a regular file: it is first opened as a path, so that
+ * a FIFO never blocks and a device node never sees an open(2), then reopened for reading.
+ */
+static int src_open_regular(struct snap *s, const char *rel)
+{
+	_cleanup_close_ int pfd = sysfs_open(s->r, rel, O_PATH | O_NOFOLLOW);
+	char proc[64];
+	struct stat st;
+	int fd;
+
+	if (pfd < 0)
+		return pfd;
+	if (fstat(pfd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EBADF;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* Copies one file as its reader sees it; a file that cannot be read is left out. */
 static int copy_file(struct snap *s, const char *rel)
 {
-	_cleanup_close_ int fd = sysfs_open(s->r, rel, O_RDONLY);
-	char buf[65536];
+	_cleanup_close_ int fd = src_open_regular(s, rel);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 65536;
 	ssize_t n;
 
 	if (fd < 0)
 		return fd;
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0)
-		return -errno;
-	return write_file(s, rel, buf, (size_t)n);
+	buf = xmalloc(cap);
+	for (;;) {
+		if (len == cap) {
+			if (cap >= COPY_MAX)
+				break;
+			buf = xrealloc(buf, cap *= 2);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && len == 0)
+			return -errno;	/* an attribute that this device does not answer */
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	return write_file(s, rel, buf, len);
 }
 
-static int copy_link(struct snap *s, const char *rel)
+/* The target of the link REL in the source, read without leaving the source's root. */
+static int src_readlink(struct snap *s, const char *rel, char *target, size_t size)
+{
+	_cleanup_close_ int fd = sysfs_open(s->r, rel, O_PATH | O_NOFOLLOW);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISLNK(st.st_mode))
+		return -EINVAL;
+	n = readlinkat(fd, "", target, size - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	return 0;
+}
+
+static bool src_is_link(struct snap *s, const char *rel)
 {
 	char target[PATH_MAX];
-	int ret = sysfs_readlink(s->r->fd, rel, target, sizeof(target));
+
+	return src_readlink(s, rel, target, sizeof(target)) == 0;
+}
+
+/*
+ * Where a relative link TARGET in directory DIR leads, with "." and ".." folded as in a
+ * tree without links; NULL when it climbs above the root, ends at the root itself, or
+ * holds a name no file system takes.
+ */
+static char *path_resolve(const char *dir, const char *target)
+{
+	_cleanup_free_ char *in = xasprintf("%s/%s", dir, target);
+	char *out = xmalloc(strlen(in) + 1), *save = NULL;
+	size_t len = 0;
+
+	if (target[0] == '/')
+		goto bad;
+	for (char *c = strtok_r(in, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (streq(c, "."))
+			continue;
+		if (streq(c, "..")) {
+			if (len == 0)
+				goto bad;
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+			continue;
+		}
+		if (strlen(c) > NAME_MAX)
+			goto bad;
+		if (len)
+			out[len++] = '/';
+		memcpy(out + len, c, strlen(c));
+		len += strlen(c);
+	}
+	if (len == 0)
+		goto bad;
+	out[len] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static char *dirname_dup(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+
+	return slash ? strndup(rel, (size_t)(slash - rel)) : xstrdup("");
+}
+
+/* What the kernel shows as the link of a VFIO descriptor: kept as text, never followed. */
+static bool vfio_fd_link(const char *link)
+{
+	const char *p = link + strlen("/dev/vfio/");
+
+	if (streq(link, "anon_inode:[vfio-device]"))
+		return true;
+	if (!startswith(link, "/dev/vfio/") || !*p)
+		return false;
+	for (const char *c = p; *c; c++)
+		if (*c == '.' && (c == p || c[-1] == '/'))
+			return false;	/* no ".", ".." or hidden name */
+	return true;
+}
+
+/*
+ * Copies the link REL when it stays inside the snapshot: a relative target that, folded
+ * from the link's directory, names something beneath the root. The one exception is the
+ * descriptor of a holder (proc/PID/fd/N), whose text is the kernel's name of a VFIO
+ * node. Any other link is left out and counted.
+ */
+static int copy_link(struct snap *s, const char *rel)
+{
+	char target[PATH_MAX], buf[PATH_MAX];
+	_cleanup_free_ char *dir = dirname_dup(rel), *to = NULL;
+	const char *base;
+	_cleanup_close_ int dfd = -1;
+	int ret = src_readlink(s, rel, target, sizeof(target));
+	bool inside;
 
 	if (ret < 0)
 		return ret;
-	ret = parent_dirs(s->dest, rel);
-	if (ret < 0)
-		return ret;
-	if (symlinkat(target, s->dest, rel) < 0 && errno != EEXIST)
-		return -errno;
+	if (startswith(rel, "proc/") && strstr(rel, "/fd/"))
+		inside = vfio_fd_link(target);
+	else
+		inside = (to = path_resolve(dir, target)) != NULL;
+	if (!inside) {
+		s->st->links_dropped++;
+		return -EXDEV;
+	}
+	dfd = dest_parent(s, rel, buf, &base);
+	if (dfd < 0)
+		return dfd;
+	if (symlinkat(target, dfd, base) < 0)
+		return dest_error(s, -errno);
 	s->st->files++;
 	return 0;
 }
 
-static bool is_link(struct snap *s, const char *rel)
-{
-	struct stat st;
-
-	return fstatat(s->r->fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
-}
-
-/* Resolves a link below "dir" to the path it names below the root. */
-static char *link_target_path(struct snap *s, const char *dir, const char *name)
+/*
+ * The directory that the link DIR/NAME names, for the device and class entries whose
+ * attributes are copied: beneath sys/devices, where the kernel keeps every device.
+ */
+static char *device_dir(struct snap *s, const char *dir, const char *name)
 {
 	_cleanup_free_ char *rel = xasprintf("%s/%s", dir, name);
-	char target[PATH_MAX], *out, *p;
+	char target[PATH_MAX];
+	char *out;
 
-	if (sysfs_readlink(s->r->fd, rel, target, sizeof(target)) < 0 || target[0] == '/')
+	if (src_readlink(s, rel, target, sizeof(target)) < 0)
 		return NULL;
-	out = xasprintf("%s/%s", dir, target);
-	/* Fold "x/.." pairs; sysfs links only ever climb, then descend. */
-	while ((p = strstr(out, "/../"))) {
-		char *start = p;
-
-		while (start > out && start[-1] != '/')
-			start--;
-		memmove(start, p + 4, strlen(p + 4) + 1);
+	out = path_resolve(dir, target);
+	if (out && !startswith(out, "sys/devices/")) {
+		free(out);
+		out = NULL;
 	}
 	return out;
 }
@@ -138,23 +390,43 @@ static void copy_dir_entries(struct snap *s, const char *dir, bool links_only)
 		if (de->d_name[0] == '.')
 			continue;
 		rel = xasprintf("%s/%s", dir, de->d_name);
-		if (is_link(s, rel))
+		if (src_is_link(s, rel))
 			copy_link(s, rel);
 		else if (!links_only && de->d_type != DT_DIR)
 			copy_file(s, rel);
 	}
 }
 
+static void snapshot_vfio_dev(struct snap *s, const char *rel)
+{
+	_cleanup_closedir_ DIR *v = NULL;
+	struct dirent *ve;
+
+	if (src_is_link(s, rel) || sysfs_opendir(s->r, rel, &v) < 0)
+		return;
+	while ((ve = readdir(v))) {
+		_cleanup_free_ char *vrel = NULL, *dev = NULL, *up = NULL;
+
+		if (!startswith(ve->d_name, "vfio"))
+			continue;
+		vrel = xasprintf("%s/%s", rel, ve->d_name);
+		dev = xasprintf("%s/dev", vrel);
+		up = xasprintf("%s/device", vrel);
+		dest_mkdir_p(s, vrel);
+		copy_file(s, dev);
+		copy_link(s, up);
+	}
+}
+
 static void snapshot_device(struct snap *s, const char *addr)
 {
-	_cleanup_free_ char *path = link_target_path(s, "sys/bus/pci/devices", addr);
+	_cleanup_free_ char *path = device_dir(s, "sys/bus/pci/devices", addr);
 	_cleanup_free_ char *link = xasprintf("sys/bus/pci/devices/%s", addr);
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 
-	if (!path || copy_link(s, link) < 0)
+	if (!path || copy_link(s, link) < 0 || dest_mkdir_p(s, path) < 0)
 		return;
-	mkdir_p_at(s->dest, path);
 	for (size_t i = 0; i < ARRAY_SIZE(device_attrs); i++) {
 		_cleanup_free_ char *rel = xasprintf("%s/%s", path, device_attrs[i]);
 
@@ -168,25 +440,8 @@ static void snapshot_device(struct snap *s, const char *addr)
 		if (streq(de->d_name, "driver") || streq(de->d_name, "iommu_group") ||
 		    streq(de->d_name, "physfn") || startswith(de->d_name, "virtfn"))
 			copy_link(s, rel);
-		else if (streq(de->d_name, "vfio-dev")) {
-			_cleanup_closedir_ DIR *v = NULL;
-			struct dirent *ve;
-
-			if (sysfs_opendir(s->r, rel, &v) < 0)
-				continue;
-			while ((ve = readdir(v))) {
-				_cleanup_free_ char *vrel = NULL, *dev = NULL, *up = NULL;
-
-				if (!startswith(ve->d_name, "vfio"))
-					continue;
-				vrel = xasprintf("%s/%s", rel, ve->d_name);
-				dev = xasprintf("%s/dev", vrel);
-				up = xasprintf("%s/device", vrel);
-				mkdir_p_at(s->dest, vrel);
-				copy_file(s, dev);
-				copy_link(s, up);
-			}
-		}
+		else if (streq(de->d_name, "vfio-dev"))
+			snapshot_vfio_dev(s, rel);
 	}
 	s->st->devices++;
 }
@@ -207,10 +462,9 @@ static void snapshot_class(struct snap *s, const char *cls, bool with_dev)
 		rel = xasprintf("%s/%s", dir, de->d_name);
 		if (copy_link(s, rel) < 0)
 			continue;
-		target = link_target_path(s, dir, de->d_name);
-		if (!target)
+		target = device_dir(s, dir, de->d_name);
+		if (!target || dest_mkdir_p(s, target) < 0)
 			continue;
-		mkdir_p_at(s->dest, target);
 		if (with_dev) {
 			_cleanup_free_ char *dev = xasprintf("%s/dev", target);
 
@@ -226,15 +480,21 @@ static void snapshot_groups(struct snap *s)
 
 	if (sysfs_opendir(s->r, "sys/kernel/iommu_groups", &d) < 0)
 		return;
-	mkdir_p_at(s->dest, "sys/kernel/iommu_groups");
+	dest_mkdir_p(s, "sys/kernel/iommu_groups");
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *dir = NULL, *devs = NULL;
 
 		if (de->d_name[0] == '.')
 			continue;
 		dir = xasprintf("sys/kernel/iommu_groups/%s", de->d_name);
+		/* A group is a directory: a link in its place is copied, never walked. */
+		if (src_is_link(s, dir)) {
+			copy_link(s, dir);
+			continue;
+		}
 		devs = xasprintf("%s/devices", dir);
-		mkdir_p_at(s->dest, devs);
+		if (dest_mkdir_p(s, devs) < 0)
+			continue;
 		copy_dir_entries(s, dir, false);
 		copy_dir_entries(s, devs, true);
 		s->st->groups++;
@@ -256,15 +516,15 @@ static void snapshot_drivers(struct snap *s)
 		if (de->d_name[0] == '.')
 			continue;
 		dir = xasprintf("sys/bus/pci/drivers/%s", de->d_name);
-		mkdir_p_at(s->dest, dir);
-		if (sysfs_opendir(s->r, dir, &dd) < 0)
+		if (src_is_link(s, dir) || dest_mkdir_p(s, dir) < 0 ||
+		    sysfs_opendir(s->r, dir, &dd) < 0)
 			continue;
 		while ((e = readdir(dd))) {
 			_cleanup_free_ char *rel = xasprintf("%s/%s", dir, e->d_name);
 
 			if (e->d_name[0] == '.')
 				continue;
-			if (is_link(s, rel))
+			if (src_is_link(s, rel))
 				copy_link(s, rel);
 			/* Write-only files: record that they exist, never read them. */
 			else if (streq(e->d_name, "bind") || streq(e->d_name, "unbind") ||
@@ -275,14 +535,15 @@ static void snapshot_drivers(struct snap *s)
 }
 
 /* Device nodes cannot live in a tarball or git: each becomes an empty file. */
-static void snapshot_dev_vfio(struct snap *s, const char *dir)
+static void snapshot_dev_vfio(struct snap *s, const char *dir, int depth)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 
-	if (sysfs_opendir(s->r, dir, &d) < 0)
+	if (depth > DEV_DEPTH_MAX || src_is_link(s, dir) || sysfs_opendir(s->r, dir, &d) < 0)
 		return;
-	mkdir_p_at(s->dest, dir);
+	if (dest_mkdir_p(s, dir) < 0)
+		return;
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *rel = NULL;
 
@@ -290,15 +551,10 @@ static void snapshot_dev_vfio(struct snap *s, const char *dir)
 			continue;
 		rel = xasprintf("%s/%s", dir, de->d_name);
 		if (de->d_type == DT_DIR)
-			snapshot_dev_vfio(s, rel);
+			snapshot_dev_vfio(s, rel, depth + 1);
 		else
 			write_file(s, rel, "", 0);
 	}
-}
-
-static bool vfio_fd_link(const char *link)
-{
-	return startswith(link, "/dev/vfio/") || streq(link, "anon_inode:[vfio-device]");
 }
 
 static void snapshot_holders(struct snap *s)
@@ -314,7 +570,8 @@ static void snapshot_holders(struct snap *s)
 		struct dirent *fe;
 		bool holds = false;
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+		    strspn(de->d_name, "0123456789") != strlen(de->d_name))
 			continue;
 		fddir = xasprintf("proc/%s/fd", de->d_name);
 		if (sysfs_opendir(s->r, fddir, &fds) < 0)
@@ -326,8 +583,7 @@ static void snapshot_holders(struct snap *s)
 			if (fe->d_name[0] == '.')
 				continue;
 			rel = xasprintf("%s/%s", fddir, fe->d_name);
-			if (sysfs_readlink(s->r->fd, rel, link, sizeof(link)) < 0 ||
-			    !vfio_fd_link(link))
+			if (src_readlink(s, rel, link, sizeof(link)) < 0 || !vfio_fd_link(link))
 				continue;
 			copy_link(s, rel);
 			info = xasprintf("proc/%s/fdinfo/%s", de->d_name, fe->d_name);
@@ -345,50 +601,142 @@ static void snapshot_holders(struct snap *s)
 	}
 }
 
+/* Empties the directory DIRFD, never following a link out of it. */
+static void remove_tree_at(int dirfd, int depth)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	/* The copy shares its offset with DIRFD, which may have been read to the end. */
+	rewinddir(d);
+	while ((de = readdir(d)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+			strv_push(&names, &n, xstrdup(de->d_name));
+	for (size_t i = 0; i < n; i++) {
+		if (unlinkat(dirfd, names[i], 0) == 0 || (errno != EISDIR && errno != EPERM))
+			continue;
+		if (depth < 64) {
+			_cleanup_close_ int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY |
+							 O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0)
+				remove_tree_at(sub, depth + 1);
+		}
+		unlinkat(dirfd, names[i], AT_REMOVEDIR);
+	}
+	strv_free(names);
+}
+
+/*
+ * Makes DEST, which must not exist, mode 0700, and opens it. The parent may be writable by
+ * others (/tmp): they cannot touch what is inside, but they can swap DEST itself between
+ * the mkdir and the open; the open does not follow a link, and the directory opened must
+ * be one that this process owns and that is still empty, or nothing is written.
+ */
+static int dest_create(const char *dest, int *parent, char **base, struct stat *st)
+{
+	_cleanup_free_ char *path = xstrdup(dest), *dir = NULL;
+	_cleanup_closedir_ DIR *check = NULL;
+	size_t len = strlen(path);
+	struct dirent *de;
+	char *slash;
+	int fd;
+
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	slash = strrchr(path, '/');
+	*base = xstrdup(slash ? slash + 1 : path);
+	dir = slash ? (slash == path ? xstrdup("/") : strndup(path, (size_t)(slash - path)))
+		    : xstrdup(".");
+	if (!**base || streq(*base, ".") || streq(*base, "..") || streq(*base, "/"))
+		return -EEXIST;
+	*parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*parent < 0)
+		return -errno;
+	if (mkdirat(*parent, *base, 0700) < 0)
+		return -errno;
+	fd = openat(*parent, *base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? -ESTALE : -errno;
+	if (fstat(fd, st) < 0 || st->st_uid != geteuid() || (st->st_mode & 0077)) {
+		close(fd);
+		return -ESTALE;
+	}
+	check = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+	while (check && (de = readdir(check)))
+		if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+			close(fd);
+			return -ESTALE;
+		}
+	return fd;
+}
+
+/* Takes the partial snapshot away: its contents, then DEST if it is still the same one. */
+static void dest_remove(int parent, const char *base, int fd, const struct stat *st)
+{
+	struct stat now;
+
+	remove_tree_at(fd, 0);
+	if (fstatat(parent, base, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
+	    now.st_ino == st->st_ino)
+		unlinkat(parent, base, AT_REMOVEDIR);
+}
+
 int snapshot_write(const struct sysroot *r, const char *dest, struct snapshot_stats *st)
 {
 	_cleanup_closedir_ DIR *d = NULL;
-	struct snap s = { .r = r, .st = st };
+	_cleanup_free_ char *base = NULL;
+	_cleanup_close_ int parent = -1;
+	struct snap s = { .r = r, .st = st, .last_fd = -1 };
+	struct stat dst;
 	struct dirent *de;
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	if (mkdir(dest, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	s.dest = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	s.dest = dest_create(dest, &parent, &base, &dst);
 	if (s.dest < 0)
-		return -errno;
-	{
-		_cleanup_closedir_ DIR *check = fdopendir(dup(s.dest));
-
-		while (check && (de = readdir(check)))
-			if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
-				close(s.dest);
-				return -EEXIST;
-			}
-	}
+		return s.dest;
 
 	copy_file(&s, "proc/sys/kernel/osrelease");
 	copy_file(&s, "proc/cmdline");
 	ret = sysfs_opendir(r, "sys/bus/pci/devices", &d);
-	if (ret < 0 && ret != -ENOENT) {
-		close(s.dest);
-		return ret;
-	}
-	mkdir_p_at(s.dest, "sys/bus/pci/devices");
-	while (d && (de = readdir(d)))
+	if (ret < 0 && ret != -ENOENT)
+		s.err = ret;
+	dest_mkdir_p(&s, "sys/bus/pci/devices");
+	while (!s.err && d && (de = readdir(d)))
 		if (pci_addr_valid(de->d_name))
 			snapshot_device(&s, de->d_name);
-	snapshot_drivers(&s);
-	snapshot_groups(&s);
-	snapshot_class(&s, "net", false);
-	snapshot_class(&s, "block", true);
-	snapshot_class(&s, "drm", false);
-	snapshot_class(&s, "vfio-dev", false);
-	snapshot_class(&s, "vfio", true);
-	copy_file(&s, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode");
-	snapshot_dev_vfio(&s, "dev/vfio");
-	snapshot_holders(&s);
+	if (!s.err)
+		snapshot_drivers(&s);
+	if (!s.err)
+		snapshot_groups(&s);
+	if (!s.err) {
+		snapshot_class(&s, "net", false);
+		snapshot_class(&s, "block", true);
+		snapshot_class(&s, "drm", false);
+		snapshot_class(&s, "vfio-dev", false);
+		snapshot_class(&s, "vfio", true);
+		copy_file(&s, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode");
+	}
+	if (!s.err)
+		snapshot_dev_vfio(&s, "dev/vfio", 0);
+	if (!s.err)
+		snapshot_holders(&s);
+	free(s.last_dir);
+	if (s.last_fd >= 0)
+		close(s.last_fd);
+	if (s.err)
+		dest_remove(parent, base, s.dest, &dst);
 	close(s.dest);
-	return 0;
+	return s.err;
 }

@@ -55,7 +55,7 @@ bad name-no-such-interface "no such group or device: nosuchif0" --sysroot "$scra
 bad mutation-sysroot-without-dry-run "only read: add --dry-run" --sysroot "$scratch" unbind 00:01.0
 bad mutation-bad-driver-name "invalid driver name '../vfio-pci'" --sysroot "$scratch" bind 00:01.0 ../vfio-pci --dry-run
 bad mutation-group-for-device-command "'12' is a group" --sysroot "$scratch" unbind 12 --dry-run
-bad snapshot-into-non-empty-dir "is not empty" snapshot "$SRCDIR/tests"
+bad snapshot-into-existing-dir "exists" snapshot "$SRCDIR/tests"
 
 # --help goes to stdout and exits 0, listing every command.
 run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --help

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Interrupted operations: kill -9 after every step of a claim and of a release (the test
 # hook DMAOWNCTL_TEST_STOP_AFTER=K), then `recover` brings the original state back, or
-# --finish completes the plan; a journal left behind stops every other operation. Two
-# claim/release loops at once never interleave.
+# --finish completes the plan, and `recover --dry-run` changes nothing; a journal left
+# behind stops every other operation; a driver_override with spaces comes back exactly.
+# Two claim/release loops at once never interleave.
 # shellcheck shell=dash disable=SC2012,SC2153
 
 need_dmaownctl recover || exit 0
@@ -45,6 +46,36 @@ killed_then_recovered() {
 }
 
 killed_then_recovered claim-group "$steps" "$orig" journal-blocks
+
+# recover --dry-run after a kill plans the way back and writes nothing: the driver links
+# and overrides stay as the kill left them, the journal stays; then recover does it.
+DMAOWNCTL_TEST_STOP_AFTER=3 dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
+killed=$(state)
+rc=0
+dmaownctl recover --dry-run >/tmp/out 2>&1 || rc=$?
+expect recover-dry-run-exit 0 "$rc"
+expect recover-dry-run-plans "yes" "$(grep -q '^echo ' /tmp/out && echo yes || echo no)"
+expect recover-dry-run-changes-nothing "$killed" "$(state)"
+expect recover-dry-run-keeps-journal yes "$([ -e /run/dmaownctl/journal ] && echo yes || echo no)"
+rc=0
+dmaownctl recover >/tmp/out 2>&1 || rc=$?
+expect recover-after-dry-run "0 $orig" "$rc $(state)"
+
+# A driver_override that the old word-split records lost: spaces, a '-', 100 bytes. The
+# journal and the claimed record keep it byte for byte (oracle: sysfs's own value).
+odd="dmaownctl test - two  spaces - $(printf '%070d' 0)"
+set_override "$MULTI_A" "$odd" >/dev/null
+with_odd=$(state)
+DMAOWNCTL_TEST_STOP_AFTER=2 dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
+rc=0
+dmaownctl recover >/tmp/out 2>&1 || rc=$?
+expect override-odd-value-recovered "0 $odd" "$rc $(override_of "$MULTI_A")"
+expect override-odd-value-recovered-state "$with_odd" "$(state)"
+rc=0
+dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1 || rc=$?
+dmaownctl release "$G_MULTI" >/dev/null 2>&1 || rc=$((rc + $?))
+expect override-odd-value-released "0 $odd" "$rc $(override_of "$MULTI_A")"
+clear_override "$MULTI_A" >/dev/null
 
 # --finish completes an interrupted claim instead
 DMAOWNCTL_TEST_STOP_AFTER=2 dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
