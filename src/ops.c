@@ -138,7 +138,11 @@ static void plan_converge(struct plan *p, const char *addr, const char *cur_drv,
 			plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
 		return;
 	}
-	ov_for_bind = want_ov && streq(want_ov, want_drv) ? want_ov : NULL;
+	/* The kernel's choice is made under the override that stays, as at boot. */
+	if (streq(want_drv, KERNEL_CHOICE))
+		ov_for_bind = want_ov;
+	else
+		ov_for_bind = want_ov && streq(want_ov, want_drv) ? want_ov : NULL;
 	if (!streq_ptr(cur_ov, ov_for_bind))
 		plan_add(p, STEP_SET_OVERRIDE, addr, ov_for_bind);
 	if (cur_drv)
@@ -620,6 +624,54 @@ static int write_and_wait(struct exec *e, const char *rel, const char *addr,
 	return ret;
 }
 
+/* A modalias as the kernel writes it; anything else is not printed. */
+static bool modalias_valid(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    ":*_.-") == strlen(s);
+}
+
+/*
+ * The kernel's own choice for a device, as at boot: the modules that its modalias names
+ * are loaded (what udev's 80-drivers.rules does), then drivers_probe. Only the driver
+ * link says whether a driver took it; when none did, the error says why, naming the
+ * device: a release must not leave a device driverless and call it done.
+ */
+static int step_probe(struct exec *e, const struct step *s)
+{
+	_cleanup_free_ char *alias_rel = xasprintf("sys/bus/pci/devices/%s/modalias", s->addr);
+	_cleanup_free_ char *drv = NULL;
+	char alias[256] = "";
+	int load = -ENOENT, ret;
+
+	if (sysfs_read_file(e->r, alias_rel, alias, sizeof(alias)) > 0) {
+		if (!e->kmod)
+			e->kmod = kmod_open(e->r);
+		load = module_load(e->kmod, alias);
+	}
+	drv = current_driver(e->r, s->addr);
+	if (drv)
+		return 0;	/* loading the module bound it already */
+	ret = write_rel(e->r, "sys/bus/pci/drivers_probe", s->addr);
+	drv = current_driver(e->r, s->addr);
+	if (drv)
+		return wait_event(e, s->addr, "bind");
+	/* The write's success says nothing: only the link tells. */
+	if (!modalias_valid(alias))
+		snprintf(alias, sizeof(alias), "%s", "(unreadable)");
+	if (load == -ENOENT)
+		e->error = xasprintf("%s would be left without a driver: no module or built-in "
+				     "driver matches its modalias %s", s->addr, alias);
+	else if (load < 0)
+		e->error = xasprintf("%s would be left without a driver: loading the module for "
+				     "its modalias %s failed (%s)", s->addr, alias, strerror(-load));
+	else
+		e->error = xasprintf("%s would be left without a driver: the driver for its "
+				     "modalias %s did not take it (%s; see the kernel log)",
+				     s->addr, alias, ret < 0 ? errno_name(-ret) : "no probe matched");
+	return ret < 0 ? ret : -ENODEV;
+}
+
 static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 {
 	_cleanup_free_ char *rel = NULL, *drv = NULL, *text = step_text(p, s);
@@ -653,29 +705,8 @@ static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 		if (ret == 0 && !streq_ptr(drv, s->driver))
 			ret = -ENODEV;
 		break;
-	case STEP_PROBE: {
-		char buf[256];
-		_cleanup_free_ char *alias_rel = xasprintf("sys/bus/pci/devices/%s/modalias",
-							   s->addr);
-
-		/* Load what udev would load for the device, then let the kernel choose. */
-		if (sysfs_read_file(e->r, alias_rel, buf, sizeof(buf)) > 0) {
-			if (!e->kmod)
-				e->kmod = kmod_open(e->r);
-			module_load(e->kmod, buf);
-		}
-		drv = current_driver(e->r, s->addr);
-		if (drv)
-			return 0;	/* loading the module bound it already */
-		ret = write_rel(e->r, "sys/bus/pci/drivers_probe", s->addr);
-		drv = current_driver(e->r, s->addr);
-		/* Success of the write says nothing: only the link tells. */
-		if (drv)
-			ret = wait_event(e, s->addr, "bind");
-		else if (ret == 0)
-			ret = -ENODEV;
-		break;
-	}
+	case STEP_PROBE:
+		return step_probe(e, s);
 	case STEP_CHOWN: {
 		_cleanup_free_ char *node = xasprintf("dev/vfio/%d", p->group);
 
@@ -1002,8 +1033,19 @@ static int plan_release(struct ctx *c)
 		if (d->kind != DRV_VFIO && !d->override)
 			continue;
 		if (claimed_read(c->r, d->addr, &drv, &ov)) {
+			/*
+			 * It had no driver when it was claimed (the udev rule got it before its
+			 * host driver's module was loaded): it gets what the kernel would give it
+			 * at boot, not "no driver".
+			 */
+			if (!drv) {
+				plan_dev(&c->plan, d, KERNEL_CHOICE, ov);
+				plan_converge(&c->plan, d->addr, d->driver, d->override,
+					      KERNEL_CHOICE, ov);
+				continue;
+			}
 			/* Its driver's module may have been unloaded since the claim. */
-			if (drv && !driver_loaded(c->r, drv)) {
+			if (!driver_loaded(c->r, drv)) {
 				struct kmod_list *l = NULL;
 
 				if (module_lookup(ctx_kmod(c), drv, &l) < 0)
@@ -1259,6 +1301,27 @@ static int ops_model_load(const struct sysroot *r, const struct ops_request *req
 	return model_load_for(r, m, one ? req->arg : NULL);
 }
 
+/* "ADDR on DRIVER, ..." for the devices of a release that the kernel gave a driver. */
+static char *release_chosen(const struct sysroot *r, const struct plan *p)
+{
+	char *s = NULL;
+
+	for (size_t i = 0; i < p->n_devs; i++) {
+		const struct devstate *d = &p->devs[i];
+		_cleanup_free_ char *drv = NULL;
+		char *t;
+
+		if (!d->want_driver || !streq(d->want_driver, KERNEL_CHOICE))
+			continue;
+		drv = current_driver(r, d->addr);
+		t = xasprintf("%s%s%s on %s", s ? s : "", s ? ", " : "", d->addr,
+			      drv ? drv : "no driver");
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res)
 {
 	struct ctx c = { .r = r, .req = req, .res = res, .op = op_name(req->kind) };
@@ -1356,14 +1419,11 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 		ret = say(&c, EXIT_DONE, "group %d claimed: %zu device%s on %s", c.plan.group,
 			  c.plan.n_devs, c.plan.n_devs == 1 ? "" : "s", c.plan.devs[0].want_driver);
 	else if (req->kind == OPS_RELEASE) {
-		size_t chosen = 0;
+		_cleanup_free_ char *chosen = release_chosen(r, &c.plan);
 
-		for (size_t i = 0; i < c.plan.n_devs; i++)
-			chosen += c.plan.devs[i].want_driver &&
-				  streq(c.plan.devs[i].want_driver, KERNEL_CHOICE);
-		ret = say(&c, EXIT_DONE, "group %d released%s", c.plan.group,
-			  chosen ? ": no record of the drivers it had, so the kernel chose "
-				   "by modalias" : "");
+		ret = say(&c, EXIT_DONE, "group %d released%s%s%s", c.plan.group,
+			  chosen ? ": " : "", chosen ? chosen : "",
+			  chosen ? ", the kernel's choice for the modalias" : "");
 	} else {
 		ret = say(&c, EXIT_DONE, "%s: done", c.op);
 	}
