@@ -370,19 +370,19 @@ static void conf_load_file(const struct sysroot *r, const char *rel, bool option
 			   struct conf *conf, char ***errs, size_t *n_errs)
 {
 	_cleanup_free_ char *name = display_name(r, rel), *text = NULL;
-	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NOCTTY);
+	/* A link is followed (below the root); what it reaches must be a regular file. */
+	_cleanup_close_ int fd = sysfs_open_file(r, rel, true);
 	size_t len = 0;
-	struct stat st;
 	ssize_t k;
 
 	if (fd == -ENOENT && optional)
 		return;
-	if (fd < 0) {
-		strv_push(errs, n_errs, xasprintf("%s: %s", name, strerror(-fd)));
+	if (fd == -EINVAL || fd == -EISDIR) {
+		strv_push(errs, n_errs, xasprintf("%s: not a regular file", name));
 		return;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		strv_push(errs, n_errs, xasprintf("%s: not a regular file", name));
+	if (fd < 0) {
+		strv_push(errs, n_errs, xasprintf("%s: %s", name, strerror(-fd)));
 		return;
 	}
 	text = xmalloc(CONF_SIZE_MAX + 1);

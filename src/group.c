@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "group.h"
 #include "testhooks.h"
@@ -165,7 +166,7 @@ static unsigned read_hex_or(int dirfd, const char *name, unsigned fallback)
 /* getdents64() itself: opendir()'s fstat() and fcntl()s cost more than this small read. */
 static void device_read_vfio_dev(int dfd, struct pci_device *d)
 {
-	_cleanup_close_ int fd = openat(dfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = sysfs_openat(dfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 	char buf[4096] __attribute__((aligned(8)));
 	ssize_t n;
 
@@ -317,8 +318,11 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 		d->subdevice = (uint16_t)read_hex_or(dfd, "subsystem_device", 0xffff);
 	}
 
-	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0)
+	/* Not its own PF, nor its own bridge: a hand-made tree can say either. */
+	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0 && !streq(comp, d->addr))
 		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
+	if (streq(d->parent, d->addr))
+		d->parent[0] = '\0';
 
 	/*
 	 * The header type is in the part of config space that anyone may read. A VF's is
@@ -329,9 +333,7 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 	if (d->physfn[0]) {
 		d->header = HDR_ENDPOINT;
 	} else {
-		_cleanup_close_ int cfd = openat(dfd, "config", O_RDONLY | O_CLOEXEC);
-
-		n = cfd >= 0 ? pread(cfd, cfg, sizeof(cfg), 0) : -1;
+		n = sysfs_read_bytes_at(dfd, "config", cfg, sizeof(cfg));
 		if (n > 0x0e) {
 			d->header = (int8_t)(cfg[0x0e] & 0x7f);
 			d->multifunction = cfg[0x0e] & 0x80;
@@ -412,13 +414,14 @@ static int addr_cmp_ptr(const void *a, const void *b)
 	return pci_addr_cmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* busfd: sys/bus/pci/devices. The VFs of a PF, in bus order, from its virtfnN links. */
-static void device_read_virtfns(int busfd, struct pci_device *d)
+/* The VFs of a PF, in bus order, from its virtfnN links. */
+static void device_read_virtfns(const struct sysroot *r, struct pci_device *d)
 {
+	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s", d->addr);
 	_cleanup_closedir_ DIR *dir = NULL;
 	struct dirent *de;
 
-	if (sysfs_opendirat(busfd, d->addr, &dir) < 0)
+	if (sysfs_opendir(r, rel, &dir) < 0)
 		return;
 	while ((de = readdir(dir))) {
 		char addr[PATH_MAX];
@@ -433,6 +436,21 @@ static void device_read_virtfns(int busfd, struct pci_device *d)
 		qsort(d->virtfns, d->n_virtfns, sizeof(*d->virtfns), addr_cmp_ptr);
 }
 
+/*
+ * The directory of group N, when it is one: a group that is a link (to anywhere) is no
+ * group, as the kernel makes none.
+ */
+static int group_dir_open(const struct sysroot *r, int number)
+{
+	_cleanup_close_ int gfd = sysfs_open(r, "sys/kernel/iommu_groups", O_PATH | O_DIRECTORY);
+	char name[16];
+
+	if (gfd < 0)
+		return gfd;
+	snprintf(name, sizeof(name), "%d", number);
+	return sysfs_openat(gfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+}
+
 /* Every PCI device, or with only >= 0 the members of that one group. */
 static int devices_load(const struct sysroot *r, struct model *m, int only)
 {
@@ -443,13 +461,14 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 	int ret;
 
 	if (only >= 0) {
-		char rel[64];
+		_cleanup_close_ int gfd = group_dir_open(r, only);
 
 		busfd = sysfs_open(r, "sys/bus/pci/devices", O_RDONLY | O_DIRECTORY);
 		if (busfd < 0)
 			return busfd == -ENOENT ? 0 : busfd;
-		snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices", only);
-		ret = sysfs_opendir(r, rel, &dir);
+		if (gfd < 0)
+			return 0;	/* no such group, or a link where it should be */
+		ret = sysfs_opendirat(gfd, "devices", &dir);
 	} else {
 		ret = sysfs_opendir(r, "sys/bus/pci/devices", &dir);
 	}
@@ -496,7 +515,7 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 	/* One group read: its PFs' VFs are in other groups, so from the PFs' virtfn links. */
 	for (size_t i = 0; i < m->n_devs && only >= 0; i++)
 		if (m->devs[i].sriov_numvfs > 0)
-			device_read_virtfns(busfd, &m->devs[i]);
+			device_read_virtfns(r, &m->devs[i]);
 	return 0;
 }
 
@@ -569,12 +588,12 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 
 char *group_attr(const struct model *m, const struct iommu_group *g, const char *attr)
 {
-	char rel[96], buf[4096];
+	_cleanup_close_ int gfd = -1;
+	char buf[4096];
 
-	if (!m->root)
+	if (!m->root || (gfd = group_dir_open(m->root, g->number)) < 0)
 		return NULL;
-	snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/%s", g->number, attr);
-	if (sysfs_read_file(m->root, rel, buf, sizeof(buf)) < 0)
+	if (sysfs_read_attr(gfd, attr, buf, sizeof(buf)) < 0)
 		return NULL;
 	return xstrdup(buf);
 }
@@ -599,13 +618,13 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 
 		if (!group_number_parse(de->d_name, &number) || (only >= 0 && number != only))
 			continue;
+		/* The kernel makes each group a directory: a link or a file is none. */
 		if (de->d_type != DT_DIR) {
-			_cleanup_close_ int gfd = -1;
+			struct stat st;
 
-			if (de->d_type != DT_UNKNOWN && de->d_type != DT_LNK)
-				continue;
-			gfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (gfd < 0)
+			if (de->d_type != DT_UNKNOWN ||
+			    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISDIR(st.st_mode))
 				continue;
 		}
 		if (m->n_groups == cap) {
@@ -681,14 +700,24 @@ static int load(const struct sysroot *r, struct model *m, int only)
 	return 0;
 }
 
+/* On an error, nothing is left to free. */
+static int load_or_free(const struct sysroot *r, struct model *m, int only)
+{
+	int ret = load(r, m, only);
+
+	if (ret < 0)
+		model_free(m);
+	return ret;
+}
+
 int model_load(const struct sysroot *r, struct model *m)
 {
-	return load(r, m, -1);
+	return load_or_free(r, m, -1);
 }
 
 int model_load_group(const struct sysroot *r, struct model *m, int number)
 {
-	return load(r, m, number);
+	return load_or_free(r, m, number);
 }
 
 /*
@@ -721,10 +750,9 @@ int model_group_of(const struct sysroot *r, const char *arg, int *number)
 	_cleanup_free_ char *rel = NULL;
 
 	if (group_number_parse(arg, number)) {
-		char rel_group[64];
+		_cleanup_close_ int gfd = group_dir_open(r, *number);
 
-		snprintf(rel_group, sizeof(rel_group), "sys/kernel/iommu_groups/%d", *number);
-		return sysfs_exists(r, rel_group) ? 0 : -ENOENT;
+		return gfd >= 0 ? 0 : -ENOENT;
 	}
 	if (pci_addr_normalize(arg, addr, sizeof(addr)) < 0) {
 		if (!ifname_valid(arg))
@@ -736,7 +764,11 @@ int model_group_of(const struct sysroot *r, const char *arg, int *number)
 	if (sysfs_readlink_base(r->fd, rel, link, sizeof(link)) < 0 ||
 	    !group_number_parse(link, number))
 		return -ENOENT;
-	return 0;
+	{
+		_cleanup_close_ int gfd = group_dir_open(r, *number);
+
+		return gfd >= 0 ? 0 : -ENOENT;
+	}
 }
 
 void model_free(struct model *m)

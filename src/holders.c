@@ -20,9 +20,17 @@ struct rdev_map {
 struct scan {
 	const struct sysroot *r;
 	struct model *m;
-	struct rdev_map *map;	/* live system only: group char devices by number */
+	struct rdev_map *map;	/* live system only: group char devices, by rdev */
 	size_t n_map;
+	size_t *cap;		/* the room in each group's holders, by index in m->groups */
 };
+
+static int rdev_cmp(const void *a, const void *b)
+{
+	const struct rdev_map *x = a, *y = b;
+
+	return (x->rdev > y->rdev) - (x->rdev < y->rdev);
+}
 
 /* On the live system a node can be renamed or bind-mounted: trust st_rdev, not text. */
 static void rdev_map_load(struct scan *s)
@@ -38,18 +46,23 @@ static void rdev_map_load(struct scan *s)
 			continue;
 		if (sscanf(buf, "%u:%u", &maj, &min) != 2)
 			continue;
-		s->map = xrealloc(s->map, (s->n_map + 1) * sizeof(*s->map));
+		if (!s->map)
+			s->map = xmalloc(s->m->n_groups * sizeof(*s->map));
 		s->map[s->n_map].rdev = makedev(maj, min);
 		s->map[s->n_map++].group = g->number;
 	}
+	if (s->n_map > 1)
+		qsort(s->map, s->n_map, sizeof(*s->map), rdev_cmp);
 }
 
 static int rdev_map_find(const struct scan *s, dev_t rdev)
 {
-	for (size_t i = 0; i < s->n_map; i++)
-		if (s->map[i].rdev == rdev)
-			return s->map[i].group;
-	return -1;
+	struct rdev_map key = { .rdev = rdev }, *hit;
+
+	if (s->n_map == 0)
+		return -1;
+	hit = bsearch(&key, s->map, s->n_map, sizeof(*s->map), rdev_cmp);
+	return hit ? hit->group : -1;
 }
 
 /* QEMU's -name is "[guest=]NAME[,process=...][,debug-threads=on]". */
@@ -74,47 +87,72 @@ static char *qemu_vm_name(const char *cmdline, size_t len)
 	return NULL;
 }
 
+/* comm and cmdline: regular files of a bounded size, as every other read. */
 static void process_identity(struct scan *s, const char *pid, char **command, char **vm)
 {
 	char rel[64], buf[4096];
-	_cleanup_close_ int fd = -1;
 	ssize_t n;
 
 	snprintf(rel, sizeof(rel), "proc/%s/comm", pid);
 	*command = xstrdup(sysfs_read_file(s->r, rel, buf, sizeof(buf)) >= 0 ? buf : "?");
 	*vm = NULL;
 	snprintf(rel, sizeof(rel), "proc/%s/cmdline", pid);
-	fd = sysfs_open(s->r, rel, O_RDONLY);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = sysfs_read_bytes(s->r, rel, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
 	*vm = qemu_vm_name(buf, (size_t)n);
 }
 
+struct fds {
+	pid_t pid;
+	char *command, *vm;	/* read once, when the process turns out to hold something */
+	int *unknown;		/* device fds that fdinfo does not name */
+	size_t n_unknown;
+	int *held;		/* the groups that it holds by a group fd or a cdev */
+	size_t n_held;
+};
+
 static void holder_add(struct scan *s, int group, const char *pid, int fd, enum holder_kind kind,
-		       const char *device, char **command, char **vm)
+		       const char *device, struct fds *f)
 {
 	struct iommu_group *g = model_find_group(s->m, group);
+	size_t *cap;
 	struct holder *h;
 
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->n_holders; i++) {
+	/*
+	 * The same hold through another fd. One process is scanned at a time, so its holds
+	 * are the last ones of each group: the search stops at the first other pid.
+	 */
+	for (size_t i = g->n_holders; i-- > 0 && g->holders[i].pid == f->pid;) {
 		h = &g->holders[i];
-		if (h->pid == atoi(pid) && h->kind == kind && streq(h->device, device ? device : ""))
-			return;	/* the same hold through another fd */
+		if (h->kind == kind && streq(h->device, device ? device : ""))
+			return;
 	}
-	if (!*command)
-		process_identity(s, pid, command, vm);
-	g->holders = xrealloc(g->holders, (g->n_holders + 1) * sizeof(*g->holders));
+	if (!f->command)
+		process_identity(s, pid, &f->command, &f->vm);
+	cap = &s->cap[g - s->m->groups];
+	if (g->n_holders == *cap) {
+		*cap = *cap ? *cap * 2 : 4;
+		g->holders = xrealloc(g->holders, *cap * sizeof(*g->holders));
+	}
+	if (kind != HOLD_DEVICE_FD) {
+		size_t i = f->n_held;
+
+		while (i > 0 && f->held[i - 1] != group)
+			i--;
+		if (i == 0) {
+			f->held = xrealloc(f->held, (f->n_held + 1) * sizeof(*f->held));
+			f->held[f->n_held++] = group;
+		}
+	}
 	h = &g->holders[g->n_holders++];
 	memset(h, 0, sizeof(*h));
-	h->pid = atoi(pid);
-	h->command = xstrdup(*command);
-	h->vm_name = xstrdup(*vm);
+	h->pid = f->pid;
+	h->command = xstrdup(f->command);
+	h->vm_name = xstrdup(f->vm);
 	h->kind = kind;
 	h->fd = fd;
 	snprintf(h->device, sizeof(h->device), "%s", device ? device : "");
@@ -143,12 +181,6 @@ static bool device_fd_syspath(struct scan *s, const char *pid, const char *fd, c
 	return pci_addr_from_path(p, addr, size);
 }
 
-struct fds {
-	char *command, *vm;	/* read once, when the process turns out to hold something */
-	int *unknown;		/* device fds that fdinfo does not name */
-	size_t n_unknown;
-};
-
 /* One entry of /proc/PID/fd. */
 static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name, struct fds *f)
 {
@@ -162,7 +194,7 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 	if (streq(link, "anon_inode:[vfio-device]")) {
 		if (device_fd_syspath(s, pid, name, addr, sizeof(addr))) {
 			holder_add(s, device_group(s, addr), pid, fd, HOLD_DEVICE_FD, addr,
-				   &f->command, &f->vm);
+				   f);
 		} else {
 			f->unknown = xrealloc(f->unknown, (f->n_unknown + 1) * sizeof(int));
 			f->unknown[f->n_unknown++] = fd;
@@ -184,13 +216,12 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 		if (sysfs_readlink(s->r->fd, cls, target, sizeof(target)) < 0 ||
 		    !pci_addr_from_path(target, addr, sizeof(addr)))
 			return;
-		holder_add(s, device_group(s, addr), pid, fd, HOLD_CDEV, addr, &f->command,
-			   &f->vm);
+		holder_add(s, device_group(s, addr), pid, fd, HOLD_CDEV, addr, f);
 		return;
 	}
 	if (startswith(p, "noiommu-")) {
 		if (group_number_parse(p + 8, &group))
-			holder_add(s, group, pid, fd, HOLD_NOIOMMU, NULL, &f->command, &f->vm);
+			holder_add(s, group, pid, fd, HOLD_NOIOMMU, NULL, f);
 		return;
 	}
 	if (!group_number_parse(p, &group))
@@ -205,22 +236,22 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 				group = g;
 		}
 	}
-	holder_add(s, group, pid, fd, HOLD_GROUP, NULL, &f->command, &f->vm);
+	holder_add(s, group, pid, fd, HOLD_GROUP, NULL, f);
 }
 
-static void scan_process(struct scan *s, int procfd, const char *pid)
+static void scan_process(struct scan *s, int procfd, const char *pid, pid_t pidnum)
 {
 	_cleanup_close_ int fdfd = -1;
-	struct fds f = { 0 };
+	struct fds f = { .pid = pidnum };
 	char rel[64];
 	/* getdents64() itself: fdopendir() adds an fstat() and two fcntl() a process */
 	char buf[8192] __attribute__((aligned(__alignof__(struct dirent64))));
 	ssize_t n;
 
 	snprintf(rel, sizeof(rel), "%s/fd", pid);
-	fdfd = openat(procfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fdfd = sysfs_openat(procfd, rel, O_RDONLY | O_DIRECTORY);
 	if (fdfd < 0) {
-		if (errno == EACCES || errno == EPERM)
+		if (fdfd == -EACCES || fdfd == -EPERM)
 			s->m->holders_partial = true;
 		return;
 	}
@@ -236,20 +267,12 @@ static void scan_process(struct scan *s, int procfd, const char *pid)
 	 * count it against those groups, where it makes an unbind block.
 	 */
 	for (size_t i = 0; i < f.n_unknown; i++)
-		for (size_t gi = 0; gi < s->m->n_groups; gi++) {
-			struct iommu_group *g = &s->m->groups[gi];
-			bool holds = false;
-
-			for (size_t h = 0; h < g->n_holders && !holds; h++)
-				holds = g->holders[h].pid == atoi(pid) &&
-					g->holders[h].kind != HOLD_DEVICE_FD;
-			if (holds)
-				holder_add(s, g->number, pid, f.unknown[i], HOLD_DEVICE_FD, NULL,
-					   &f.command, &f.vm);
-		}
+		for (size_t gi = 0; gi < f.n_held; gi++)
+			holder_add(s, f.held[gi], pid, f.unknown[i], HOLD_DEVICE_FD, NULL, &f);
 	free(f.command);
 	free(f.vm);
 	free(f.unknown);
+	free(f.held);
 }
 
 static int holder_cmp(const void *a, const void *b)
@@ -279,13 +302,21 @@ int holders_scan(const struct sysroot *r, struct model *m)
 		return ret;
 	if (r->live)
 		rdev_map_load(&s);
+	s.cap = xcalloc(m->n_groups, sizeof(*s.cap));
 	while ((de = readdir(dir))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
-		    strspn(de->d_name, "0123456789") != strlen(de->d_name))
+		unsigned long pid;
+		char *end;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
-		scan_process(&s, dirfd(dir), de->d_name);
+		errno = 0;
+		pid = strtoul(de->d_name, &end, 10);
+		if (errno || *end || pid > INT_MAX)
+			continue;
+		scan_process(&s, dirfd(dir), de->d_name, (pid_t)pid);
 	}
 	free(s.map);
+	free(s.cap);
 	for (size_t i = 0; i < m->n_groups; i++)
 		if (m->groups[i].n_holders > 1)
 			qsort(m->groups[i].holders, m->groups[i].n_holders,

@@ -46,7 +46,7 @@ char **isolation_explain(const struct model *m, const struct iommu_group *g)
 		const struct pci_device *d = g->devs[i];
 		struct pci_caps c;
 
-		pciinfo_caps(d->addr, &c);
+		pciinfo_caps(m->root, d->addr, &c);
 		unreadable |= !c.readable;
 		if (conventional_bridge(d, &c))
 			push_unique(&out, &n,
@@ -67,7 +67,7 @@ char **isolation_explain(const struct model *m, const struct iommu_group *g)
 				  g->devs[j]->parent[0] == d->parent[0];
 		if (!sibling || d->header == HDR_BRIDGE)
 			continue;
-		pciinfo_caps(d->addr, &c);
+		pciinfo_caps(m->root, d->addr, &c);
 		if (c.acs == ACS_ON)
 			continue;
 		push_unique(&out, &n,
@@ -82,14 +82,19 @@ char **isolation_explain(const struct model *m, const struct iommu_group *g)
 	for (size_t i = 0; i < g->n_devs; i++) {
 		const struct pci_device *d = g->devs[i];
 		const char *up = d->parent;
+		/*
+		 * A domain has 256 buses, so no path up has more bridges: a hand-made tree
+		 * can put a bridge below its own child.
+		 */
+		unsigned hops = 0;
 
-		while (*up) {
+		while (*up && hops++ < 256) {
 			const struct pci_device *p = model_find_device(m, up);
 			struct pci_caps c;
 
 			if (!p)
 				break;
-			pciinfo_caps(p->addr, &c);
+			pciinfo_caps(m->root, p->addr, &c);
 			if (c.pcie && c.acs != ACS_ON &&
 			    (c.pcie_type == PCI_EXP_TYPE_ROOT_PORT ||
 			     c.pcie_type == PCI_EXP_TYPE_DOWNSTREAM)) {

@@ -28,6 +28,10 @@ void pciinfo_close(void);
 const char *pciinfo_device_name(unsigned vendor, unsigned device, char *buf, size_t size);
 const char *pciinfo_vendor_name(unsigned vendor, char *buf, size_t size);
 const char *pciinfo_class_name(unsigned long cls, char *buf, size_t size);
-int pciinfo_caps(const char *addr, struct pci_caps *caps);
+/*
+ * The PCI Express type and ACS of a device, from its config space read below the root.
+ * Any error, libpci's too, is that device's alone: -errno, with caps set to unknown.
+ */
+int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *caps);
 const char *pciinfo_acs_name(enum acs_state s);
 const char *pciinfo_pcie_type_name(int type);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <dirent.h>
+#include <sys/types.h>
 
 struct sysroot {
 	int fd;		/* the root directory, O_DIRECTORY */
@@ -18,19 +19,43 @@ struct sysroot {
 int sysroot_open(struct sysroot *r, const char *path);
 void sysroot_close(struct sysroot *r);
 
-/* Opens REL below the root; symlinks, even absolute ones, cannot leave it. */
+/*
+ * Opens REL below the root: symlinks, even absolute ones, and ".." cannot leave it
+ * (openat2() RESOLVE_IN_ROOT, or a walk of one component at a time on a kernel without
+ * it). On the live system the root is "/" itself.
+ */
 int sysfs_open(const struct sysroot *r, const char *rel, int flags);
+/*
+ * Opens NAME below DIRFD, which it must not leave: a link out of it, absolute or by
+ * "..", is -EXDEV (RESOLVE_BENEATH). DIRFD was itself opened below the root.
+ */
+int sysfs_openat(int dirfd, const char *name, int flags);
 int sysfs_opendir(const struct sysroot *r, const char *rel, DIR **ret);
 int sysfs_opendirat(int dirfd, const char *name, DIR **ret);
 bool sysfs_exists(const struct sysroot *r, const char *rel);
+/*
+ * Opens a regular file below the root for reading, never a FIFO or a device node
+ * (-EINVAL), a directory (-EISDIR) or, unless FOLLOW, a symlink (-ELOOP).
+ */
+int sysfs_open_file(const struct sysroot *r, const char *rel, bool follow);
 
-/* Reads a sysfs attribute into buf, without its trailing newline; returns its length. */
+/*
+ * Reads a sysfs attribute into buf, without its trailing newline; returns its length.
+ * Only a regular file is read (as sysfs_open_file()), and one larger than buf is
+ * -EFBIG, never cut. NAME is below DIRFD as sysfs_openat() says.
+ */
 int sysfs_read_attr(int dirfd, const char *name, char *buf, size_t size);
 /* Reads a whole small file below the root, like sysfs_read_attr(). */
 int sysfs_read_file(const struct sysroot *r, const char *rel, char *buf, size_t size);
+/* Reads up to SIZE bytes of a regular file as they are (config space, a cmdline). */
+ssize_t sysfs_read_bytes_at(int dirfd, const char *name, void *buf, size_t size);
+ssize_t sysfs_read_bytes(const struct sysroot *r, const char *rel, void *buf, size_t size);
 int sysfs_read_ulong(int dirfd, const char *name, int base, unsigned long *val);
 int sysfs_read_long(int dirfd, const char *name, long *val);
-/* Reads a symlink; returns its length. */
+/*
+ * Reads a symlink; returns its length. The directories on NAME's way are resolved below
+ * DIRFD as sysfs_openat() does; a target that does not fit is -ENAMETOOLONG.
+ */
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size);
 /* Reads a symlink and returns its last component in buf. */
 int sysfs_readlink_base(int dirfd, const char *name, char *buf, size_t size);
