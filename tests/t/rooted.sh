@@ -56,24 +56,31 @@ if ! command -v strace >/dev/null; then
 	have_strace=no
 fi
 
+# LeakSanitizer cannot run under ptrace: the runs under strace leave it out.
+traced_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
 # run_tree NAME ROOT [ALLOWED]: every command on ROOT, with a deadline, exits with one of
-# ALLOWED (default "0 2 3"), never in libpci's callback, with valid JSON from -J; under
-# strace, every file it opens is inside ROOT. With NO_OPENAT2 set, openat2() fails with
-# ENOSYS and the component walk does the resolving.
+# ALLOWED (default "0 2 3"), never in libpci's callback, with valid JSON from -J; run
+# again under strace, every file it opens is inside ROOT. With NO_OPENAT2 set, openat2()
+# fails with ENOSYS (strace's injection) and the component walk does the resolving.
 run_tree() {
-	local name=$1 root=$2 allowed=${3:-"0 2 3"} cmd bad="" log=$WORKDIR/strace.log
-	local -a pre=()
+	local name=$1 root=$2 allowed=${3:-"0 2 3"} cmd bad="" log=$WORKDIR/strace.log out
+	local -a inject=(strace -f -y -qq -e "trace=openat,openat2" -o "$log"
+		-e inject=openat2:error=ENOSYS)
 	for cmd in "${commands[@]}"; do
-		if [ "$have_strace" = yes ]; then
-			pre=(strace -f -y -qq -e "trace=openat,openat2" -o "$log")
-			[ -n "${NO_OPENAT2:-}" ] && pre+=(-e inject=openat2:error=ENOSYS)
-		fi
 		rc=0
-		# shellcheck disable=SC2086
-		timeout -k 2 10 "${pre[@]}" "$DMAOWNCTL" --sysroot "$root" $cmd \
-			>"$WORKDIR/out" 2>"$WORKDIR/err" </dev/null || rc=$?
+		if [ -n "${NO_OPENAT2:-}" ]; then
+			# shellcheck disable=SC2086
+			ASAN_OPTIONS=$traced_asan timeout -k 2 10 "${inject[@]}" "$DMAOWNCTL" \
+				--sysroot "$root" $cmd >"$WORKDIR/out" 2>"$WORKDIR/err" </dev/null || rc=$?
+		else
+			# shellcheck disable=SC2086
+			timeout -k 2 10 "$DMAOWNCTL" --sysroot "$root" $cmd \
+				>"$WORKDIR/out" 2>"$WORKDIR/err" </dev/null || rc=$?
+		fi
 		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 			bad="$bad; '$cmd' still running after 10 s"
+			continue
 		elif ! [[ " $allowed " == *" $rc "* ]]; then
 			bad="$bad; '$cmd' exit $rc: $(head -c 200 "$WORKDIR/err" | tr '\n' ' ')"
 		elif grep -q 'libpci' "$WORKDIR/err"; then
@@ -83,15 +90,17 @@ run_tree() {
 		elif grep -q CANARY "$WORKDIR/out" "$WORKDIR/err"; then
 			bad="$bad; '$cmd' printed what lies outside the tree"
 		fi
-		if [ "$have_strace" = yes ] && [ "$rc" != 124 ]; then
-			local out
-			out=$(opened_outside "$log" "$root")
-			[ -n "$out" ] && bad="$bad; '$cmd' opened outside: $(echo "$out" | head -3 | tr '\n' ' ')"
-			if [ -n "${NO_OPENAT2:-}" ] && ! grep -q 'openat2(.*INJECTED' "$log" &&
-				grep -q 'openat2(' "$log"; then
-				bad="$bad; '$cmd': openat2 was not made to fail"
-			fi
+		[ "$have_strace" = yes ] || continue
+		if [ -z "${NO_OPENAT2:-}" ]; then
+			# shellcheck disable=SC2086
+			ASAN_OPTIONS=$traced_asan timeout -k 2 20 strace -f -y -qq \
+				-e "trace=openat,openat2" -o "$log" "$DMAOWNCTL" --sysroot "$root" $cmd \
+				>/dev/null 2>&1 </dev/null
+		elif ! grep -q 'openat2(.*INJECTED' "$log" && grep -q 'openat2(' "$log"; then
+			bad="$bad; '$cmd': openat2 was not made to fail"
 		fi
+		out=$(opened_outside "$log" "$root")
+		[ -n "$out" ] && bad="$bad; '$cmd' opened outside: $(echo "$out" | head -3 | tr '\n' ' ')"
 	done
 	if [ -z "$bad" ]; then
 		pass "$name"
@@ -133,7 +142,7 @@ done
 run_tree rooted/chardev-attributes "$root"
 if [ "$have_strace" = yes ]; then
 	# The oracle: not one of them opened for reading (an O_PATH look is no open).
-	timeout 10 strace -f -y -qq -e trace=openat,openat2,newfstatat -o "$WORKDIR/cd.log" \
+	ASAN_OPTIONS=$traced_asan timeout 20 strace -f -y -qq -e trace=openat,openat2,newfstatat -o "$WORKDIR/cd.log" \
 		"$DMAOWNCTL" --sysroot "$root" show 4 >/dev/null 2>&1
 	opened=$(grep -E 'openat2?\(' "$WORKDIR/cd.log" | grep -v O_PATH |
 		grep -F "$(printf "<$root/%s>\n" "${fifos[@]}")" || true)
@@ -241,9 +250,9 @@ if [ "$have_strace" = yes ]; then
 	NO_OPENAT2=1 run_tree rooted/no-openat2-fifo "$trees/fifo"
 	# And what a faithful tree says is the same either way.
 	a=$(timeout 10 "$DMAOWNCTL" --sysroot "$base" list -J -o group,owner,device,driver 2>&1)
-	b=$(timeout 10 strace -qq -o /dev/null -e trace=none -e inject=openat2:error=ENOSYS \
+	b=$(ASAN_OPTIONS=$traced_asan timeout 20 strace -qq -o /dev/null -e trace=none -e inject=openat2:error=ENOSYS \
 		"$DMAOWNCTL" --sysroot "$base" list -J -o group,owner,device,driver 2>&1)
-	c=$(timeout 10 strace -qq -o /dev/null -e trace=none -e inject=openat2:error=ENOSYS \
+	c=$(ASAN_OPTIONS=$traced_asan timeout 20 strace -qq -o /dev/null -e trace=none -e inject=openat2:error=ENOSYS \
 		"$DMAOWNCTL" --sysroot "$base" show 4 2>&1)
 	d=$(timeout 10 "$DMAOWNCTL" --sysroot "$base" show 4 2>&1)
 	if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$c" = "$d" ] && echo "$d" | grep -q 685; then
