@@ -6,9 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
-
+#include "boot.h"
 #include "conf.h"
 #include "ops.h"
 #include "util.h"
@@ -591,9 +593,9 @@ static int apply_unclaimable(struct ctl *c, const struct model *m, const struct 
  * Whether unbound members of g join it one by one: claim-group has nothing to do for a
  * group that is claimed already, unless it also changes the owner.
  */
-static bool joins(const struct iommu_group *g, const struct conf_entry *e)
+static bool joins(const struct iommu_group *g, const char *owner)
 {
-	return g->owner == OWNER_VFIO && !e->owner;
+	return g->owner == OWNER_VFIO && !owner;
 }
 
 /* An unbound member of a group that is claimed already: it gets the VFIO driver too. */
@@ -615,14 +617,114 @@ static int apply_join(struct ctl *c, const struct conf_entry *e, const struct pc
 	return code;
 }
 
+/* USER[:GROUP] as chown(1) takes it, names or numbers; false when one is unknown. */
+static bool owner_ids(const char *spec, uid_t *uid, gid_t *gid)
+{
+	_cleanup_free_ char *user = xstrdup(spec);
+	char *colon = strchr(user, ':'), *end;
+	struct passwd *pw;
+	struct group *gr;
+	unsigned long v;
+
+	if (colon)
+		*colon++ = '\0';
+	pw = getpwnam(user);
+	if (pw) {
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	} else {
+		errno = 0;
+		v = strtoul(user, &end, 10);
+		if (!*user || *end || errno || v >= (unsigned long)(uid_t)-1)
+			return false;
+		*uid = (uid_t)v;
+		*gid = (gid_t)v;
+	}
+	if (!colon || !*colon)
+		return true;
+	gr = getgrnam(colon);
+	if (gr) {
+		*gid = gr->gr_gid;
+		return true;
+	}
+	errno = 0;
+	v = strtoul(colon, &end, 10);
+	if (*end || errno || v >= (unsigned long)(gid_t)-1)
+		return false;
+	*gid = (gid_t)v;
+	return true;
+}
+
+/*
+ * Whether group g is already what entry e asks: every endpoint on a VFIO driver, and its
+ * node owned as owner= says (not checked in the initramfs, which leaves owner= for later).
+ * Decided from what sysfs says, without the lock: a run with nothing to do (the rule for
+ * the second function of a claimed GPU, the unit after the rule) never waits for another.
+ */
+static bool group_done(struct ctl *c, const struct iommu_group *g, const struct conf_entry *e)
+{
+	_cleanup_free_ char *node = NULL;
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (g->owner != OWNER_VFIO && g->owner != OWNER_USER)
+		return false;
+	for (size_t i = 0; i < g->n_devs; i++)
+		if (is_endpoint(g->devs[i]) && g->devs[i]->kind != DRV_VFIO)
+			return false;
+	/* A group that user space holds is theirs: its node is not changed under them. */
+	if (!e->owner || c->early || g->owner == OWNER_USER)
+		return true;
+	node = xasprintf("dev/vfio/%d", g->number);
+	return owner_ids(e->owner, &uid, &gid) &&
+	       fstatat(c->root.fd, node, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid &&
+	       st.st_gid == gid && (st.st_mode & 07777) == 0660;
+}
+
+/*
+ * At boot, a configured device that a host driver had before the claim: that driver was
+ * faster than every claim at boot (built into the kernel, or loaded before the initramfs
+ * ran dmaownctl). The claim undid it; the log says so, once, for the admin to act on.
+ */
+static void note_host_drivers(struct ctl *c, const struct conf_entry *e,
+			      const struct iommu_group *g, char **had, size_t n_had)
+{
+	if (!c->boot || c->dry_run)
+		return;
+	for (size_t i = 0; i < n_had; i++)
+		warnx_("%s:%u: group %d: %s before it was claimed: a host driver took it first "
+		       "(see dmaownctl(8), BOOT CLAIMS)", e->file, e->line, g->number, had[i]);
+}
+
 /* Claims group g for entry e, or binds the members that it lacks. */
 static int apply_group(struct ctl *c, const struct iommu_group *g, const struct conf_entry *e)
 {
 	_cleanup_free_ char *arg = xasprintf("%d", g->number);
+	const char *owner = e->owner;
+	char **had = NULL;
+	size_t n_had = 0;
 	int code = EXIT_DONE;
 	bool joined = false;
 
-	if (joins(g, e)) {
+	if (group_done(c, g, e)) {
+		printf("%s:%u: group %d is claimed already: nothing to do\n", e->file, e->line,
+		       g->number);
+		return EXIT_DONE;
+	}
+	if (c->early && owner) {
+		/* No user database in the initramfs: the unit's apply gives the node later. */
+		printf("%s:%u: group %d: owner=%s is given after boot, by dmaownctl.service\n",
+		       e->file, e->line, g->number, owner);
+		owner = NULL;
+	}
+	for (size_t i = 0; i < g->n_devs; i++) {
+		const struct pci_device *d = g->devs[i];
+
+		if (is_endpoint(d) && d->driver && d->kind != DRV_VFIO)
+			strv_push(&had, &n_had, xasprintf("%s was on %s", d->addr, d->driver));
+	}
+	if (joins(g, owner)) {
 		for (size_t i = 0; i < g->n_devs; i++) {
 			const struct pci_device *d = g->devs[i];
 
@@ -631,10 +733,16 @@ static int apply_group(struct ctl *c, const struct iommu_group *g, const struct 
 				joined = true;
 			}
 		}
-		if (joined)
+		if (joined) {
+			strv_free(had);
 			return code;
+		}
 	}
-	return apply_op(c, e, OPS_CLAIM_GROUP, arg, e->driver, e->owner);
+	code = apply_op(c, e, OPS_CLAIM_GROUP, arg, e->driver, owner);
+	if (code == EXIT_DONE)
+		note_host_drivers(c, e, g, had, n_had);
+	strv_free(had);
+	return code;
 }
 
 static int apply_all(struct ctl *c, const struct model *m, const struct conf *conf)
@@ -765,6 +873,64 @@ static bool group_may_match(const struct sysroot *r, const char *addr, const str
 	return may;
 }
 
+/* Reports the configuration's errors; at boot, only the first run of the boot does. */
+static int report_errors(struct ctl *c, char **errs, size_t n_errs)
+{
+	bool news = !c->boot ||
+		    boot_errors_are_news(&c->root, errs, n_errs, c->root.live && !c->dry_run);
+
+	for (size_t i = 0; news && i < n_errs; i++)
+		warnx_("%s", errs[i]);
+	/*
+	 * udevd turns a RUN program's failure into a warning for every PCI device it adds:
+	 * the log has the reason once, and the event does not fail.
+	 */
+	return c->udev ? EXIT_DONE : EXIT_USAGE;
+}
+
+/* The devices of the groups that the configuration names: the unit waits for them. */
+static void configured_devices(const struct model *m, const struct conf *conf, char ***addrs,
+			       size_t *n)
+{
+	for (size_t i = 0; i < m->n_groups; i++) {
+		const struct iommu_group *g = &m->groups[i];
+		const struct conf_entry *other;
+
+		if (!group_entry(m, conf, g, NULL, &other))
+			continue;
+		for (size_t k = 0; k < g->n_devs; k++)
+			strv_push(addrs, n, xstrdup(g->devs[k]->addr));
+	}
+}
+
+/*
+ * The unit runs after udev has queued the boot's events, not after it has handled them
+ * (systemd-udev-settle is deprecated, and PCI devices have no device units to order
+ * after): wait here for udevd to have handled the configured devices, so that the rule's
+ * runs for them are done or hold the lock, and their host drivers' modules are loaded.
+ * Then the model is read again.
+ */
+static int wait_for_udev(struct ctl *c, struct model *m, const struct conf *conf)
+{
+	char **addrs = NULL;
+	size_t n = 0, left;
+	int r = 0;
+
+	if (!c->boot || c->early || c->dry_run || c->argc)
+		return 0;
+	configured_devices(m, conf, &addrs, &n);
+	left = boot_wait_udev(&c->root, addrs, n, c->timeout);
+	if (left)
+		warnx_("udevd has not handled %zu configured device%s after %g s: claiming "
+		       "anyway", left, left == 1 ? "" : "s", c->timeout);
+	if (n) {
+		model_free(m);
+		r = model_load(&c->root, m);
+	}
+	strv_free(addrs);
+	return r;
+}
+
 int cmd_apply(struct ctl *c)
 {
 	struct conf conf = { 0 };
@@ -779,17 +945,29 @@ int cmd_apply(struct ctl *c)
 	if (!c->dry_run && geteuid() != 0)
 		return fail(EXIT_USAGE, "apply writes to sysfs: run it as root "
 			    "(or add --dry-run)");
+	if (c->udev && c->argc != 1)
+		return fail(EXIT_USAGE, "--udev takes the DEVICE that udev adds");
+	/*
+	 * udevd keeps a program's output only at debug level; the initramfs has no syslog.
+	 * A dry run prints its plan where whoever asked for it reads it.
+	 */
+	if ((c->udev || c->early) && !c->dry_run)
+		boot_log_redirect(c->early ? BOOT_LOG_KMSG : BOOT_LOG_SYSLOG);
 	conf_load(&c->root, &conf, &errs, &n_errs);
-	for (size_t i = 0; i < n_errs; i++)
-		code = fail(EXIT_USAGE, "%s", errs[i]);
+	if (n_errs)
+		code = report_errors(c, errs, n_errs);
 	strv_free(errs);
 	if (conf.n_entries == 0) {
-		if (!code && c->argc == 0)
+		if (!n_errs && c->argc == 0)
 			printf("nothing to claim: no entry in /etc/dmaownctl.conf or "
 			       "/etc/dmaownctl.d/*.conf\n");
 		conf_free(&conf);
 		return code;
 	}
+	/*
+	 * udev runs 'apply DEVICE' for every PCI device it adds: one that no entry can match
+	 * ends here, before the model, the lock or any write.
+	 */
 	if (c->argc == 1 && pci_addr_normalize(c->argv[0], addr, sizeof(addr)) == 0 &&
 	    sysfs_exists(&c->root, (rel = xasprintf("sys/bus/pci/devices/%s", addr))) &&
 	    !group_may_match(&c->root, addr, &conf)) {
@@ -797,6 +975,8 @@ int cmd_apply(struct ctl *c)
 		return code;
 	}
 	r = model_load(&c->root, &m);
+	if (r == 0)
+		r = wait_for_udev(c, &m, &conf);
 	if (r < 0) {
 		conf_free(&conf);
 		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path, strerror(-r));

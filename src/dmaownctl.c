@@ -29,6 +29,7 @@ enum {
 	OPT_NOIOMMU = 1 << 4,
 	OPT_CLEAR = 1 << 5,
 	OPT_FINISH = 1 << 6,
+	OPT_BOOT = 1 << 7,	/* --boot --udev --early */
 };
 
 struct command {
@@ -307,7 +308,7 @@ static const struct command commands[] = {
 	  "live view of every group's owner; c claims and r releases the selected group" },
 	{ "recover", cmd_recover, 0, 0, OPT_FINISH | OPT_MUTATE, "",
 	  "roll back (or --finish) an operation that was interrupted" },
-	{ "apply", cmd_apply, 0, 1, OPT_MUTATE, "[DEVICE]",
+	{ "apply", cmd_apply, 0, 1, OPT_MUTATE | OPT_BOOT, "[DEVICE]",
 	  "claim the groups that /etc/dmaownctl.conf names (DEVICE: its group only)" },
 	{ "snapshot", cmd_snapshot, 1, 1, 0, "DIR",
 	  "copy the PCI and IOMMU part of sysfs and the VFIO holders into DIR" },
@@ -347,6 +348,9 @@ static void usage(void)
 	puts("     --allow-noiommu    claim a noiommu group (no isolation: unsafe)");
 	puts("     --clear            with override: clear driver_override");
 	puts("     --finish           with recover: finish the plan instead of rolling back");
+	puts("     --boot             with apply: run at boot, a bad configuration reported once");
+	puts("     --udev             with apply DEVICE: run by the udev rule, to the system log");
+	puts("     --early            with apply: run from the initramfs, to the kernel log");
 	puts(" -h, --help             this help");
 	puts(" -V, --version          the version");
 	puts("\nOwners: kernel, user, vfio, none, mixed; noiommu groups are flagged unsafe.");
@@ -369,6 +373,9 @@ enum {
 	ARG_ALLOW_NOIOMMU,
 	ARG_CLEAR,
 	ARG_FINISH,
+	ARG_BOOT,
+	ARG_UDEV,
+	ARG_EARLY,
 };
 
 static const struct option longopts[] = {
@@ -389,6 +396,9 @@ static const struct option longopts[] = {
 	{ "allow-noiommu", no_argument, NULL, ARG_ALLOW_NOIOMMU },
 	{ "clear", no_argument, NULL, ARG_CLEAR },
 	{ "finish", no_argument, NULL, ARG_FINISH },
+	{ "boot", no_argument, NULL, ARG_BOOT },
+	{ "udev", no_argument, NULL, ARG_UDEV },
+	{ "early", no_argument, NULL, ARG_EARLY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 }
@@ -407,6 +417,7 @@ static unsigned option_class(int opt)
 	case ARG_ALLOW_NOIOMMU: return OPT_NOIOMMU;
 	case ARG_CLEAR: return OPT_CLEAR;
 	case ARG_FINISH: return OPT_FINISH;
+	case ARG_BOOT: case ARG_UDEV: case ARG_EARLY: return OPT_BOOT;
 	}
 	return 0;
 }
@@ -463,6 +474,9 @@ int main(int argc, char **argv)
 		case ARG_ALLOW_NOIOMMU: c.allow_noiommu = true; break;
 		case ARG_CLEAR: c.clear = true; break;
 		case ARG_FINISH: c.finish = true; break;
+		case ARG_BOOT: c.boot = true; break;
+		case ARG_UDEV: c.udev = c.boot = true; break;
+		case ARG_EARLY: c.early = c.boot = true; break;
 		case ARG_TIMEOUT: {
 			char *end;
 

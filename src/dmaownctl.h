@@ -23,6 +23,9 @@ struct ctl {
 	bool allow_noiommu;
 	bool finish;
 	bool clear;
+	bool boot;		/* apply --boot, --udev, --early: a run at boot */
+	bool udev;		/* apply --udev: run by the udev rule for one device */
+	bool early;		/* apply --early: run from the initramfs */
 	const char *driver;
 	const char *owner;
 	double timeout;		/* seconds */

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
@@ -138,7 +139,11 @@ static void plan_converge(struct plan *p, const char *addr, const char *cur_drv,
 			plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
 		return;
 	}
-	ov_for_bind = want_ov && streq(want_ov, want_drv) ? want_ov : NULL;
+	/* The kernel's choice is made under the override that stays, as at boot. */
+	if (streq(want_drv, KERNEL_CHOICE))
+		ov_for_bind = want_ov;
+	else
+		ov_for_bind = want_ov && streq(want_ov, want_drv) ? want_ov : NULL;
 	if (!streq_ptr(cur_ov, ov_for_bind))
 		plan_add(p, STEP_SET_OVERRIDE, addr, ov_for_bind);
 	if (cur_drv)
@@ -283,20 +288,79 @@ char *ops_auto_driver(const struct sysroot *r, const struct pci_device *d)
 
 /* --- the run directory: lock, journal and what each claimed device had --- */
 
-static volatile sig_atomic_t alarm_fired;
+/*
+ * How long a waiting run gives the lock's holder to show progress: a step of the holder
+ * waits up to --timeout for its uevent, so a wait bounded by one --timeout would give up
+ * on a run that is merely slow (a GPU driver's probe, TCG).
+ */
+#define LOCK_PATIENCE 3
 
-static void on_alarm(int sig)
+static double now(void);
+
+/* The holder's sign of life: the lock file rewritten, once a step. */
+static void lock_heartbeat(int fd)
 {
-	(void)sig;
-	alarm_fired = 1;
+	char pid[32];
+
+	if (fd < 0)
+		return;
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+		warnx_("cannot write the lock file: %s", strerror(errno));
+}
+
+/*
+ * Waits for the lock while its holder makes progress. Every write of the holder in the run
+ * directory (the lock file at each step, the journal, the claim records) and its closing
+ * the lock file when it is done wake the waiter through inotify; the wait gives up only
+ * when nothing has happened there for LOCK_PATIENCE times the timeout. At boot the udev
+ * rule and the unit may run at once, and neither must fail because the other is at work.
+ */
+static int lock_wait(const struct sysroot *r, int fd, double timeout)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	_cleanup_close_ int ifd = -1, dfd = -1;
+	double patience = timeout * LOCK_PATIENCE, deadline = now() + patience;
+	char watch[64], ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct pollfd pfd;
+
+	dfd = sysfs_open(r, RUN_DIR, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd < 0)
+		return -errno;
+	snprintf(watch, sizeof(watch), "/proc/self/fd/%d", dfd);
+	if (inotify_add_watch(ifd, watch, IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE |
+				     IN_MOVED_TO) < 0)
+		return -errno;
+	pfd = (struct pollfd){ .fd = ifd, .events = POLLIN };
+	/* The watch is in place before the next try: a release in between is not missed. */
+	for (;;) {
+		double left;
+		int n;
+
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EACCES)
+			return -errno;
+		left = deadline - now();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			while (read(ifd, ev, sizeof(ev)) > 0)
+				;
+			deadline = now() + patience;
+		}
+	}
 }
 
 static int lock_take(const struct sysroot *r, double timeout, pid_t *holder)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct sigaction sa = { .sa_handler = on_alarm }, old;
-	struct itimerval it = { 0 };
-	char pid[32];
 	int fd, ret;
 
 	fd = openat(r->fd, LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -311,29 +375,16 @@ static int lock_take(const struct sysroot *r, double timeout, pid_t *holder)
 	if (fd < 0)
 		return -errno;
 	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		/* Wait in the kernel, woken by a timer rather than by polling. */
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGALRM, &sa, &old);
-		it.it_value.tv_sec = (time_t)timeout;
-		it.it_value.tv_usec = (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6);
-		alarm_fired = 0;
-		setitimer(ITIMER_REAL, &it, NULL);
-		ret = fcntl(fd, F_SETLKW, &fl);
-		memset(&it, 0, sizeof(it));
-		setitimer(ITIMER_REAL, &it, NULL);
-		sigaction(SIGALRM, &old, NULL);
+		ret = lock_wait(r, fd, timeout);
 		if (ret < 0) {
-			int e = errno;
 			struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
 			*holder = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? q.l_pid : 0;
 			close(fd);
-			return e == EINTR ? -ETIMEDOUT : -e;
+			return ret;
 		}
 	}
-	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, strlen(pid), 0) < 0)
-		warnx_("cannot write the lock file: %s", strerror(errno));
+	lock_heartbeat(fd);
 	return fd;
 }
 
@@ -506,6 +557,7 @@ struct exec {
 	struct udev_monitor *mon;
 	struct kmod_ctx *kmod;
 	double timeout;
+	int lockfd;		/* rewritten at each step: the sign of life that waiters see */
 	char *error;		/* the first failure, one line */
 	long stop_after;	/* test hook: die after this many steps, -1 never */
 	size_t done;
@@ -526,6 +578,7 @@ static int exec_open(struct exec *e, const struct sysroot *r, double timeout)
 	memset(e, 0, sizeof(*e));
 	e->r = r;
 	e->timeout = timeout;
+	e->lockfd = -1;
 	e->stop_after = stop && *stop ? atol(stop) : -1;
 	e->udev = udev_new();
 	if (!e->udev)
@@ -620,6 +673,54 @@ static int write_and_wait(struct exec *e, const char *rel, const char *addr,
 	return ret;
 }
 
+/* A modalias as the kernel writes it; anything else is not printed. */
+static bool modalias_valid(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    ":*_.-") == strlen(s);
+}
+
+/*
+ * The kernel's own choice for a device, as at boot: the modules that its modalias names
+ * are loaded (what udev's 80-drivers.rules does), then drivers_probe. Only the driver
+ * link says whether a driver took it; when none did, the error says why, naming the
+ * device: a release must not leave a device driverless and call it done.
+ */
+static int step_probe(struct exec *e, const struct step *s)
+{
+	_cleanup_free_ char *alias_rel = xasprintf("sys/bus/pci/devices/%s/modalias", s->addr);
+	_cleanup_free_ char *drv = NULL;
+	char alias[256] = "";
+	int load = -ENOENT, ret;
+
+	if (sysfs_read_file(e->r, alias_rel, alias, sizeof(alias)) > 0) {
+		if (!e->kmod)
+			e->kmod = kmod_open(e->r);
+		load = module_load(e->kmod, alias);
+	}
+	drv = current_driver(e->r, s->addr);
+	if (drv)
+		return 0;	/* loading the module bound it already */
+	ret = write_rel(e->r, "sys/bus/pci/drivers_probe", s->addr);
+	drv = current_driver(e->r, s->addr);
+	if (drv)
+		return wait_event(e, s->addr, "bind");
+	/* The write's success says nothing: only the link tells. */
+	if (!modalias_valid(alias))
+		snprintf(alias, sizeof(alias), "%s", "(unreadable)");
+	if (load == -ENOENT)
+		e->error = xasprintf("%s would be left without a driver: no module or built-in "
+				     "driver matches its modalias %s", s->addr, alias);
+	else if (load < 0)
+		e->error = xasprintf("%s would be left without a driver: loading the module for "
+				     "its modalias %s failed (%s)", s->addr, alias, strerror(-load));
+	else
+		e->error = xasprintf("%s would be left without a driver: the driver for its "
+				     "modalias %s did not take it (%s; see the kernel log)",
+				     s->addr, alias, ret < 0 ? errno_name(-ret) : "no probe matched");
+	return ret < 0 ? ret : -ENODEV;
+}
+
 static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 {
 	_cleanup_free_ char *rel = NULL, *drv = NULL, *text = step_text(p, s);
@@ -653,29 +754,8 @@ static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 		if (ret == 0 && !streq_ptr(drv, s->driver))
 			ret = -ENODEV;
 		break;
-	case STEP_PROBE: {
-		char buf[256];
-		_cleanup_free_ char *alias_rel = xasprintf("sys/bus/pci/devices/%s/modalias",
-							   s->addr);
-
-		/* Load what udev would load for the device, then let the kernel choose. */
-		if (sysfs_read_file(e->r, alias_rel, buf, sizeof(buf)) > 0) {
-			if (!e->kmod)
-				e->kmod = kmod_open(e->r);
-			module_load(e->kmod, buf);
-		}
-		drv = current_driver(e->r, s->addr);
-		if (drv)
-			return 0;	/* loading the module bound it already */
-		ret = write_rel(e->r, "sys/bus/pci/drivers_probe", s->addr);
-		drv = current_driver(e->r, s->addr);
-		/* Success of the write says nothing: only the link tells. */
-		if (drv)
-			ret = wait_event(e, s->addr, "bind");
-		else if (ret == 0)
-			ret = -ENODEV;
-		break;
-	}
+	case STEP_PROBE:
+		return step_probe(e, s);
 	case STEP_CHOWN: {
 		_cleanup_free_ char *node = xasprintf("dev/vfio/%d", p->group);
 
@@ -695,7 +775,10 @@ static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 static int plan_execute(struct exec *e, const struct plan *p, size_t from)
 {
 	for (size_t i = from; i < p->n_steps; i++) {
-		int ret = step_run(e, p, &p->steps[i]);
+		int ret;
+
+		lock_heartbeat(e->lockfd);
+		ret = step_run(e, p, &p->steps[i]);
 
 		if (ret < 0)
 			return ret;
@@ -1002,8 +1085,19 @@ static int plan_release(struct ctx *c)
 		if (d->kind != DRV_VFIO && !d->override)
 			continue;
 		if (claimed_read(c->r, d->addr, &drv, &ov)) {
+			/*
+			 * It had no driver when it was claimed (the udev rule got it before its
+			 * host driver's module was loaded): it gets what the kernel would give it
+			 * at boot, not "no driver".
+			 */
+			if (!drv) {
+				plan_dev(&c->plan, d, KERNEL_CHOICE, ov);
+				plan_converge(&c->plan, d->addr, d->driver, d->override,
+					      KERNEL_CHOICE, ov);
+				continue;
+			}
 			/* Its driver's module may have been unloaded since the claim. */
-			if (drv && !driver_loaded(c->r, drv)) {
+			if (!driver_loaded(c->r, drv)) {
 				struct kmod_list *l = NULL;
 
 				if (module_lookup(ctx_kmod(c), drv, &l) < 0)
@@ -1259,6 +1353,27 @@ static int ops_model_load(const struct sysroot *r, const struct ops_request *req
 	return model_load_for(r, m, one ? req->arg : NULL);
 }
 
+/* "ADDR on DRIVER, ..." for the devices of a release that the kernel gave a driver. */
+static char *release_chosen(const struct sysroot *r, const struct plan *p)
+{
+	char *s = NULL;
+
+	for (size_t i = 0; i < p->n_devs; i++) {
+		const struct devstate *d = &p->devs[i];
+		_cleanup_free_ char *drv = NULL;
+		char *t;
+
+		if (!d->want_driver || !streq(d->want_driver, KERNEL_CHOICE))
+			continue;
+		drv = current_driver(r, d->addr);
+		t = xasprintf("%s%s%s on %s", s ? s : "", s ? ", " : "", d->addr,
+			      drv ? drv : "no driver");
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
 int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res)
 {
 	struct ctx c = { .r = r, .req = req, .res = res, .op = op_name(req->kind) };
@@ -1276,8 +1391,9 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 	if (!req->dry_run) {
 		lockfd = lock_take(r, req->timeout, &holder);
 		if (lockfd == -ETIMEDOUT)
-			return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) is at work; gave up "
-				   "after %g s", (int)holder, req->timeout);
+			return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) holds the lock and "
+				   "has made no progress for %g s: gave up", (int)holder,
+				   req->timeout * LOCK_PATIENCE);
 		if (lockfd < 0)
 			return say(&c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
 				   strerror(-lockfd));
@@ -1323,6 +1439,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 		goto out;
 	}
 	e.kmod = steal_ptr(&c.kmod);
+	e.lockfd = lockfd;
 	if (plan_execute(&e, &c.plan, 0) < 0) {
 		_cleanup_free_ char *why = xstrdup(e.error);
 
@@ -1356,14 +1473,11 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 		ret = say(&c, EXIT_DONE, "group %d claimed: %zu device%s on %s", c.plan.group,
 			  c.plan.n_devs, c.plan.n_devs == 1 ? "" : "s", c.plan.devs[0].want_driver);
 	else if (req->kind == OPS_RELEASE) {
-		size_t chosen = 0;
+		_cleanup_free_ char *chosen = release_chosen(r, &c.plan);
 
-		for (size_t i = 0; i < c.plan.n_devs; i++)
-			chosen += c.plan.devs[i].want_driver &&
-				  streq(c.plan.devs[i].want_driver, KERNEL_CHOICE);
-		ret = say(&c, EXIT_DONE, "group %d released%s", c.plan.group,
-			  chosen ? ": no record of the drivers it had, so the kernel chose "
-				   "by modalias" : "");
+		ret = say(&c, EXIT_DONE, "group %d released%s%s%s", c.plan.group,
+			  chosen ? ": " : "", chosen ? chosen : "",
+			  chosen ? ", the kernel's choice for the modalias" : "");
 	} else {
 		ret = say(&c, EXIT_DONE, "%s: done", c.op);
 	}
@@ -1402,8 +1516,9 @@ int ops_recover(const struct sysroot *r, bool finish, double timeout, struct ops
 		return say(&c, EXIT_USAGE, "recover writes to sysfs: run it as root");
 	lockfd = lock_take(r, timeout, &holder);
 	if (lockfd == -ETIMEDOUT)
-		return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) is at work; gave up after "
-			   "%g s", (int)holder, timeout);
+		return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) holds the lock and has "
+			   "made no progress for %g s: gave up", (int)holder,
+			   timeout * LOCK_PATIENCE);
 	if (lockfd < 0)
 		return say(&c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
 			   strerror(-lockfd));
@@ -1422,6 +1537,7 @@ int ops_recover(const struct sysroot *r, bool finish, double timeout, struct ops
 	ret = exec_open(&e, r, timeout);
 	if (ret == 0) {
 		e.stop_after = -1;
+		e.lockfd = lockfd;
 		ret = plan_execute(&e, &todo, 0);
 	}
 	if (ret == 0 && state_matches(r, &p, finish)) {

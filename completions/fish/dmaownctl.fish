@@ -148,6 +148,9 @@ complete -c dmaownctl -n '__dmaownctl_cmd_in claim-group top' -l allow-noiommu -
 complete -c dmaownctl -n '__dmaownctl_cmd_in claim-group' -l owner -x -a '(__dmaownctl_owner)' -d 'Give /dev/vfio/N to USER[:GROUP]'
 complete -c dmaownctl -n '__dmaownctl_cmd_in override' -l clear -d 'Clear driver_override'
 complete -c dmaownctl -n '__dmaownctl_cmd_in recover' -l finish -d 'Finish the plan instead of rolling back'
+complete -c dmaownctl -n '__dmaownctl_cmd_in apply' -l boot -d 'A run at boot: configuration errors reported once a boot'
+complete -c dmaownctl -n '__dmaownctl_cmd_in apply' -l udev -d 'The run of the udev rule, to the system log'
+complete -c dmaownctl -n '__dmaownctl_cmd_in apply' -l early -d 'The run from the initramfs, to the kernel log'
 
 # Arguments
 complete -c dmaownctl -n '__dmaownctl_cmd_in list; or __dmaownctl_arg show 0; or __dmaownctl_arg claim-group 0; or __dmaownctl_arg release 0' -a '(__dmaownctl_groups; __dmaownctl_devices)'
