@@ -360,8 +360,10 @@ sysvm_boot() {
 	pid=$!
 	vm_qemu_pid=$pid
 	{
-		tail -n +1 -f --pid="$pid" "$vm_work/data-$name.log" | tr -d '\r' |
+		# no filter between tail and the loop: tr would hold the lines back in its buffer
+		tail -n +1 -f --pid="$pid" "$vm_work/data-$name.log" |
 			while IFS= read -r line; do
+				line=${line%$'\r'}
 				case $line in
 				'@@QMP '*'@@')
 					line=${line#@@QMP }
