@@ -396,7 +396,7 @@ sysvm_dracut() {
 	fi
 	hres "PASS: sysvm/dracut/package-installs-module"
 	if ! sysvm_chroot "$root" dracut --force --no-hostonly --no-early-microcode --kver "$rel" \
-		--modules 'base udev-rules rootfs-block kernel-modules dmaownctl' \
+		--modules 'base udev-rules rootfs-block dmaownctl' \
 		--add-drivers 'virtio_pci virtio_blk ext4 e1000 e1000e' \
 		/tmp/initrd-dracut >"$vm_work/dracut.log" 2>&1; then
 		hres "FAIL: sysvm/dracut/builds: $(tail -n 5 "$vm_work/dracut.log" | tr '\n' ' ')"
