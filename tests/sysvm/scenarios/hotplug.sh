@@ -3,7 +3,8 @@
 # each its VFIO driver. pcnet32 is not loaded when the pcnet card arrives: the rule runs
 # before 80-drivers.rules loads it, so pcnet32 never has the card. e1000e is loaded (the
 # networkd NIC uses it): the kernel binds a new e1000e at once, before any uevent, and the
-# rule moves it; that race cannot be won, and the end state is what counts.
+# rule moves it; that race cannot be won: the end state counts, and the journal says which
+# driver had the device.
 # shellcheck shell=bash disable=SC2154
 
 # --- the driver not loaded -----------------------------------------------------------
@@ -37,6 +38,9 @@ else
 	echo "$HP_LOADED" >"$STATE/hp-loaded"
 	pass loaded-hot-added
 	expect loaded-on-vfio vfio-pci "$(driver_of "$HP_LOADED")"
+	# the kernel keeps no record of the driver it had: dmaownctl(8) says that it logs it
+	expect loaded-previous-driver-logged 1 \
+		"$(journal | grep -c "$HP_LOADED was on e1000e before it was claimed" || true)"
 fi
 
 expect udev-no-complaint 0 "$(udev_complaints)"
