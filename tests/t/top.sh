@@ -43,8 +43,9 @@ tm() { tmux -L "$sock" -f /dev/null "$@"; }
 trap 'tm kill-server 2>/dev/null' EXIT
 # A session that outlives the others, so that the server never exits between two views.
 tm new-session -d -s keep "sleep 100000"
-# Seconds to wait for the screen: a sanitizer build is slower to draw.
-patience=15
+# Seconds to wait for the screen: a sanitizer build is slower to draw, and the machine may
+# be busy. Every wait is for something that must come, so a long one costs nothing.
+patience=60
 
 run=$WORKDIR/top
 # Put before the view's command, as setpriv to drop root.
