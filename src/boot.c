@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Runs at boot: messages to the system or kernel log, once-a-boot reports, waiting for udev. */
+/* Runs at boot: messages to the system or kernel log, once-a-boot reports, waiting for
+ * udev. */
 #include "config.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@
 
 struct log_stream {
 	int priority;
-	int kmsg;		/* /dev/kmsg, or -1 for syslog(3) */
+	int kmsg; /* /dev/kmsg, or -1 for syslog(3) */
 	char line[1024];
 	size_t len;
 };
@@ -49,7 +50,8 @@ static void log_line(struct log_stream *s)
 	/* One record a write; facility daemon, as syslog(3) would send it. */
 	n = snprintf(rec, sizeof(rec), "<%d>%s[%d]: %s\n", LOG_DAEMON | s->priority,
 		     program_name, (int)getpid(), text);
-	if (n > 0 && write(s->kmsg, rec, (size_t)n < sizeof(rec) ? (size_t)n : sizeof(rec) - 1) < 0)
+	if (n > 0 && write(s->kmsg, rec,
+			   (size_t)n < sizeof(rec) ? (size_t)n : sizeof(rec) - 1) < 0)
 		return;
 }
 
@@ -89,7 +91,8 @@ static bool syslog_socket_present(void)
 
 static FILE *log_open(int priority, int kmsg)
 {
-	static const cookie_io_functions_t io = { .write = log_write, .close = log_close };
+	static const cookie_io_functions_t io = { .write = log_write,
+						  .close = log_close };
 	struct log_stream *s = xcalloc(1, sizeof(*s));
 	FILE *f;
 
@@ -114,7 +117,7 @@ void boot_log_redirect(enum boot_log where)
 	} else {
 		kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 		if (kmsg < 0)
-			return;	/* nowhere better than where it goes now */
+			return; /* nowhere better than where it goes now */
 	}
 	out = log_open(LOG_INFO, kmsg);
 	err = log_open(LOG_ERR, kmsg);
@@ -142,24 +145,28 @@ static uint64_t errors_hash(char **errs, size_t n_errs)
 	return h;
 }
 
-bool boot_errors_are_news(const struct sysroot *r, char **errs, size_t n_errs, bool record)
+bool boot_errors_are_news(const struct sysroot *r, char **errs, size_t n_errs,
+			  bool record)
 {
 	char want[32], have[64];
 	_cleanup_close_ int fd = -1;
 	size_t len;
 
-	snprintf(want, sizeof(want), "%016llx", (unsigned long long)errors_hash(errs, n_errs));
-	if (sysfs_read_file(r, ERRORS_STAMP, have, sizeof(have)) >= 0 && streq(have, want))
+	snprintf(want, sizeof(want), "%016llx",
+		 (unsigned long long)errors_hash(errs, n_errs));
+	if (sysfs_read_file(r, ERRORS_STAMP, have, sizeof(have)) >= 0 &&
+	    streq(have, want))
 		return false;
 	if (!record)
 		return true;
-	/* /run is a tmpfs: the stamp lives exactly one boot (the initramfs's /run included). */
+	/* /run is a tmpfs: the stamp lives exactly one boot (the initramfs's /run
+	 * included). */
 	if (mkdirat(r->fd, "run", 0755) < 0 && errno != EEXIST)
 		return true;
 	if (mkdirat(r->fd, RUN_DIR, 0700) < 0 && errno != EEXIST)
 		return true;
-	fd = openat(r->fd, ERRORS_STAMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
+	fd = openat(r->fd, ERRORS_STAMP,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	len = strlen(want);
 	want[len++] = '\n';
 	if (fd >= 0 && write(fd, want, len) != (ssize_t)len)
@@ -205,7 +212,8 @@ size_t boot_wait_udev(const struct sysroot *r, char **addrs, size_t n, double ti
 	double deadline = now() + timeout;
 	size_t left = 0;
 
-	/* Only on the running system, and only while udevd runs: else nobody handles them. */
+	/* Only on the running system, and only while udevd runs: else nobody handles
+	 * them. */
 	if (!r->live || n == 0 || access("/run/udev/control", F_OK) < 0)
 		return 0;
 	udev = udev_new();
@@ -214,8 +222,9 @@ size_t boot_wait_udev(const struct sysroot *r, char **addrs, size_t n, double ti
 	done = xcalloc(n, sizeof(*done));
 	/* The monitor first: an event between the look and the wait is not missed. */
 	mon = udev_monitor_new_from_netlink(udev, "udev");
-	if (mon && (udev_monitor_filter_add_match_subsystem_devtype(mon, "pci", NULL) < 0 ||
-		    udev_monitor_enable_receiving(mon) < 0)) {
+	if (mon &&
+	    (udev_monitor_filter_add_match_subsystem_devtype(mon, "pci", NULL) < 0 ||
+	     udev_monitor_enable_receiving(mon) < 0)) {
 		udev_monitor_unref(mon);
 		mon = NULL;
 	}

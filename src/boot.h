@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Runs at boot (udev rule, initramfs, unit): where messages go, once-a-boot reports, udev. */
+/* Runs at boot (udev rule, initramfs, unit): where messages go, once-a-boot reports,
+ * udev. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,8 +9,8 @@
 #include "sysfs.h"
 
 enum boot_log {
-	BOOT_LOG_SYSLOG,	/* syslog(3), or the kernel log when no syslog socket is there */
-	BOOT_LOG_KMSG,		/* the kernel log: the initramfs has no syslog daemon */
+	BOOT_LOG_SYSLOG, /* syslog(3), or the kernel log when no syslog socket is there */
+	BOOT_LOG_KMSG,	 /* the kernel log: the initramfs has no syslog daemon */
 };
 
 /*
@@ -23,7 +24,8 @@ void boot_log_redirect(enum boot_log where);
  * has reported the same ones already (a stamp in /run/dmaownctl). With record, the stamp
  * is written when they are news.
  */
-bool boot_errors_are_news(const struct sysroot *r, char **errs, size_t n_errs, bool record);
+bool boot_errors_are_news(const struct sysroot *r, char **errs, size_t n_errs,
+			  bool record);
 
 /*
  * Waits, up to timeout seconds, until udevd has handled each of the devices (PCI

@@ -47,8 +47,9 @@ static bool hex4(const char *s, size_t len, unsigned *val)
 	for (size_t i = 0; i < len; i++) {
 		if (!isxdigit((unsigned char)s[i]))
 			return false;
-		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0' :
-					 tolower((unsigned char)s[i]) - 'a' + 10);
+		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i])
+					    ? s[i] - '0'
+					    : tolower((unsigned char)s[i]) - 'a' + 10);
 	}
 	*val = v;
 	return true;
@@ -82,8 +83,8 @@ static bool parse_id(const char *s, struct conf_entry *e)
 
 /*
  * A slot path as the kernel's pci= options take it: [DOMAIN:]BUS:DEV.FN of the device on
- * the root bus, then /DEV.FN for each bridge down. Bus numbers below the root bus are left
- * out because they move when a card is added; the route through the slots does not.
+ * the root bus, then /DEV.FN for each bridge down. Bus numbers below the root bus are
+ * left out because they move when a card is added; the route through the slots does not.
  */
 static bool parse_path(const char *s, char **ret)
 {
@@ -102,7 +103,8 @@ static bool parse_path(const char *s, char **ret)
 
 		/* "/DD.F" */
 		if (s[0] != '/' || !isxdigit((unsigned char)s[1]) ||
-		    !isxdigit((unsigned char)s[2]) || s[3] != '.' || s[4] < '0' || s[4] > '7')
+		    !isxdigit((unsigned char)s[2]) || s[3] != '.' || s[4] < '0' ||
+		    s[4] > '7')
 			return false;
 		dev = (unsigned)strtoul((char[]){ s[1], s[2], '\0' }, NULL, 16);
 		if (dev > 0x1f || n + 5 >= sizeof(out))
@@ -167,7 +169,7 @@ static void conf_error(char ***errs, size_t *n_errs, const char *file, unsigned 
 }
 
 static const char options_help[] =
-	"options are at=PATH, driver=NAME|auto and owner=USER[:GROUP]";
+    "options are at=PATH, driver=NAME|auto and owner=USER[:GROUP]";
 
 /* One KEY=VALUE word into e; returns NULL, or why it is bad. */
 static char *parse_option(const char *word, struct conf_entry *e)
@@ -183,18 +185,22 @@ static char *parse_option(const char *word, struct conf_entry *e)
 		if (e->path)
 			return xstrdup("'at' given twice");
 		if (!parse_path(val, &e->path))
-			return xasprintf("invalid slot path '%s': expected the address on the "
-					 "root bus and the device.function of each hop down, "
-					 "such as 0000:00:1c.0/00.0", val);
+			return xasprintf(
+			    "invalid slot path '%s': expected the address on the "
+			    "root bus and the device.function of each hop down, "
+			    "such as 0000:00:1c.0/00.0",
+			    val);
 		return NULL;
 	}
 	if (klen == 6 && !strncmp(word, "driver", 6)) {
 		if (e->driver)
 			return xstrdup("'driver' given twice");
-		if (!streq(val, "auto") &&
-		    (!driver_name_valid(val) || group_driver_kind(val, false) != DRV_VFIO))
-			return xasprintf("driver '%s' is not a VFIO driver: give vfio-pci, a "
-					 "variant such as mlx5_vfio_pci, or auto", val);
+		if (!streq(val, "auto") && (!driver_name_valid(val) ||
+					    group_driver_kind(val, false) != DRV_VFIO))
+			return xasprintf(
+			    "driver '%s' is not a VFIO driver: give vfio-pci, a "
+			    "variant such as mlx5_vfio_pci, or auto",
+			    val);
 		e->driver = xstrdup(val);
 		return NULL;
 	}
@@ -202,7 +208,8 @@ static char *parse_option(const char *word, struct conf_entry *e)
 		if (e->owner)
 			return xstrdup("'owner' given twice");
 		if (!parse_owner(val))
-			return xasprintf("invalid owner '%s': expected USER or USER:GROUP", val);
+			return xasprintf(
+			    "invalid owner '%s': expected USER or USER:GROUP", val);
 		e->owner = xstrdup(val);
 		return NULL;
 	}
@@ -214,16 +221,21 @@ static char *parse_words(char **w, size_t n, struct conf_entry *e)
 {
 	if (!streq(w[0], "claim"))
 		return xasprintf("unknown keyword '%s': a line is 'claim VENDOR:DEVICE "
-				 "[at=PATH] [driver=NAME|auto] [owner=USER[:GROUP]]'", w[0]);
+				 "[at=PATH] [driver=NAME|auto] [owner=USER[:GROUP]]'",
+				 w[0]);
 	if (n < 2)
 		return xstrdup("'claim' needs the device's VENDOR:DEVICE ID");
 	if (strspn(w[1], "0123456789") == strlen(w[1]))
-		return xasprintf("'%s' looks like a group number: name the device by its "
-				 "VENDOR:DEVICE ID instead, group numbers change with the "
-				 "hardware and the kernel", w[1]);
+		return xasprintf(
+		    "'%s' looks like a group number: name the device by its "
+		    "VENDOR:DEVICE ID instead, group numbers change with the "
+		    "hardware and the kernel",
+		    w[1]);
 	if (!parse_id(w[1], e))
-		return xasprintf("invalid ID '%s': expected VENDOR:DEVICE or VENDOR:DEVICE:"
-				 "SUBVENDOR:SUBDEVICE, four hex digits each", w[1]);
+		return xasprintf(
+		    "invalid ID '%s': expected VENDOR:DEVICE or VENDOR:DEVICE:"
+		    "SUBVENDOR:SUBDEVICE, four hex digits each",
+		    w[1]);
 	for (size_t i = 2; i < n; i++) {
 		char *why = parse_option(w[i], e);
 
@@ -263,7 +275,8 @@ int conf_parse(struct conf *conf, const char *file, const char *text, char ***er
 		if (n == 0)
 			continue;
 		if (tok) {
-			conf_error(errs, n_errs, file, line, "too many words on the line");
+			conf_error(errs, n_errs, file, line,
+				   "too many words on the line");
 			bad++;
 			continue;
 		}
@@ -288,8 +301,8 @@ int conf_parse(struct conf *conf, const char *file, const char *text, char ***er
 		return -EINVAL;
 	}
 	if (n_got) {
-		conf->entries = xrealloc(conf->entries,
-					 (conf->n_entries + n_got) * sizeof(*got));
+		conf->entries =
+		    xrealloc(conf->entries, (conf->n_entries + n_got) * sizeof(*got));
 		memcpy(conf->entries + conf->n_entries, got, n_got * sizeof(*got));
 		conf->n_entries += n_got;
 	}
@@ -299,7 +312,8 @@ int conf_parse(struct conf *conf, const char *file, const char *text, char ***er
 
 /* --- matching devices --- */
 
-int conf_slot_path(const struct model *m, const struct pci_device *d, char *buf, size_t size)
+int conf_slot_path(const struct model *m, const struct pci_device *d, char *buf,
+		   size_t size)
 {
 	const struct pci_device *chain[33];
 	size_t n = 0, len;
@@ -310,7 +324,8 @@ int conf_slot_path(const struct model *m, const struct pci_device *d, char *buf,
 		size_t dom = strcspn(d->addr, ":");
 
 		/* A new domain (VMD) starts a new root bus. */
-		if (!up || strcspn(up->addr, ":") != dom || strncmp(up->addr, d->addr, dom))
+		if (!up || strcspn(up->addr, ":") != dom ||
+		    strncmp(up->addr, d->addr, dom))
 			break;
 		if (n == ARRAY_SIZE(chain))
 			return -ELOOP;
@@ -344,8 +359,8 @@ bool conf_entry_matches(const struct conf_entry *e, const struct pci_device *d,
 static const char *id_text(const struct conf_entry *e, char *buf, size_t size)
 {
 	if (e->subsys)
-		snprintf(buf, size, "%04x:%04x:%04x:%04x", e->vendor, e->device, e->subvendor,
-			 e->subdevice);
+		snprintf(buf, size, "%04x:%04x:%04x:%04x", e->vendor, e->device,
+			 e->subvendor, e->subdevice);
 	else
 		snprintf(buf, size, "%04x:%04x", e->vendor, e->device);
 	return buf;
@@ -386,11 +401,13 @@ static void conf_load_file(const struct sysroot *r, const char *rel, bool option
 		return;
 	}
 	text = xmalloc(CONF_SIZE_MAX + 1);
-	while (len <= CONF_SIZE_MAX && (k = read(fd, text + len, CONF_SIZE_MAX + 1 - len)) != 0) {
+	while (len <= CONF_SIZE_MAX &&
+	       (k = read(fd, text + len, CONF_SIZE_MAX + 1 - len)) != 0) {
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
-			strv_push(errs, n_errs, xasprintf("%s: %s", name, strerror(errno)));
+			strv_push(errs, n_errs,
+				  xasprintf("%s: %s", name, strerror(errno)));
 			return;
 		}
 		len += (size_t)k;
@@ -400,7 +417,8 @@ static void conf_load_file(const struct sysroot *r, const char *rel, bool option
 		return;
 	}
 	if (memchr(text, '\0', len)) {
-		strv_push(errs, n_errs, xasprintf("%s: not a text file (a NUL byte)", name));
+		strv_push(errs, n_errs,
+			  xasprintf("%s: not a text file (a NUL byte)", name));
 		return;
 	}
 	text[len] = '\0';
@@ -413,7 +431,8 @@ static int strcmp_ptr(const void *a, const void *b)
 }
 
 /* /etc/dmaownctl.conf, then /etc/dmaownctl.d/\*.conf in the C locale's order. */
-static void conf_load(const struct sysroot *r, struct conf *conf, char ***errs, size_t *n_errs)
+static void conf_load(const struct sysroot *r, struct conf *conf, char ***errs,
+		      size_t *n_errs)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
 	char **names = NULL;
@@ -434,7 +453,8 @@ static void conf_load(const struct sysroot *r, struct conf *conf, char ***errs, 
 	while ((de = readdir(dir))) {
 		size_t len = strlen(de->d_name);
 
-		if (de->d_name[0] == '.' || len <= 5 || !streq(de->d_name + len - 5, ".conf"))
+		if (de->d_name[0] == '.' || len <= 5 ||
+		    !streq(de->d_name + len - 5, ".conf"))
 			continue;
 		strv_push(&names, &n, xasprintf(CONF_DIR "/%s", de->d_name));
 	}
@@ -447,7 +467,8 @@ static void conf_load(const struct sysroot *r, struct conf *conf, char ***errs, 
 
 /* --- apply --- */
 
-/* Runs one operation for entry e and prints its plan and result; returns its exit code. */
+/* Runs one operation for entry e and prints its plan and result; returns its exit code.
+ */
 static int apply_op(struct ctl *c, const struct conf_entry *e, enum ops_kind kind,
 		    const char *arg, const char *driver, const char *owner)
 {
@@ -466,8 +487,8 @@ static int apply_op(struct ctl *c, const struct conf_entry *e, enum ops_kind kin
 
 	if (c->dry_run) {
 		printf("# %s %s for %s:%u (claim %s)\n",
-		       kind == OPS_CLAIM_GROUP ? "group" : "device", arg, e->file, e->line,
-		       id_text(e, id, sizeof(id)));
+		       kind == OPS_CLAIM_GROUP ? "group" : "device", arg, e->file,
+		       e->line, id_text(e, id, sizeof(id)));
 		fflush(stdout);
 	}
 	code = ops_run(&c->root, &req, &res);
@@ -515,8 +536,8 @@ static const char *slot_path_or_null(const struct model *m, const struct pci_dev
  * used when used is given; NULL after the last.
  */
 static const struct conf_entry *next_entry_for(const struct conf *conf,
-					       const struct pci_device *d, const char *path,
-					       bool *used, size_t *j)
+					       const struct pci_device *d,
+					       const char *path, bool *used, size_t *j)
 {
 	for (; *j < conf->n_entries; (*j)++) {
 		if (!conf_entry_matches(&conf->entries[*j], d, path))
@@ -532,7 +553,8 @@ static const struct conf_entry *next_entry_for(const struct conf *conf,
  * The entry that names a device of group g (an endpoint: bridges stay on their port
  * driver), or NULL. *conflict is set when two entries ask for different things.
  */
-static const struct conf_entry *group_entry(const struct model *m, const struct conf *conf,
+static const struct conf_entry *group_entry(const struct model *m,
+					    const struct conf *conf,
 					    const struct iommu_group *g, bool *used,
 					    const struct conf_entry **conflict)
 {
@@ -561,14 +583,16 @@ static const struct conf_entry *group_entry(const struct model *m, const struct 
 static int conflict_error(const struct iommu_group *g, const struct conf_entry *a,
 			  const struct conf_entry *b)
 {
-	return fail(EXIT_USAGE, "%s:%u: group %d: this entry and %s:%u ask for different "
-		    "drivers or owners: the group is left alone", b->file, b->line, g->number,
-		    a->file, a->line);
+	return fail(EXIT_USAGE,
+		    "%s:%u: group %d: this entry and %s:%u ask for different "
+		    "drivers or owners: the group is left alone",
+		    b->file, b->line, g->number, a->file, a->line);
 }
 
 /* A device of the configuration without an IOMMU group, or a bridge: say why not. */
-static int apply_unclaimable(struct ctl *c, const struct model *m, const struct conf *conf,
-			   bool *used, const struct pci_device *d)
+static int apply_unclaimable(struct ctl *c, const struct model *m,
+			     const struct conf *conf, bool *used,
+			     const struct pci_device *d)
 {
 	char buf[CONF_PATH_MAX];
 	const char *path = slot_path_or_null(m, d, buf, sizeof(buf));
@@ -578,13 +602,16 @@ static int apply_unclaimable(struct ctl *c, const struct model *m, const struct 
 
 	while ((e = next_entry_for(conf, d, path, used, &j))) {
 		if (!is_endpoint(d)) {
-			warnx_("%s:%u: %s is a bridge: it stays on its port driver", e->file,
-			       e->line, d->addr);
+			warnx_("%s:%u: %s is a bridge: it stays on its port driver",
+			       e->file, e->line, d->addr);
 			continue;
 		}
-		code = worse(code, fail(EXIT_REFUSED, "%s:%u: %s is in no IOMMU group: the "
-					"IOMMU is off or absent (boot with intel_iommu=on or "
-					"amd_iommu=on)", e->file, e->line, d->addr));
+		code = worse(code,
+			     fail(EXIT_REFUSED,
+				  "%s:%u: %s is in no IOMMU group: the "
+				  "IOMMU is off or absent (boot with intel_iommu=on or "
+				  "amd_iommu=on)",
+				  e->file, e->line, d->addr));
 	}
 	return code;
 }
@@ -599,12 +626,14 @@ static bool joins(const struct iommu_group *g, const char *owner)
 }
 
 /* An unbound member of a group that is claimed already: it gets the VFIO driver too. */
-static int apply_join(struct ctl *c, const struct conf_entry *e, const struct pci_device *d)
+static int apply_join(struct ctl *c, const struct conf_entry *e,
+		      const struct pci_device *d)
 {
 	_cleanup_free_ char *drv = NULL;
 	int code = EXIT_DONE;
 
-	drv = streq(e->driver, "auto") ? ops_auto_driver(&c->root, d) : xstrdup(e->driver);
+	drv =
+	    streq(e->driver, "auto") ? ops_auto_driver(&c->root, d) : xstrdup(e->driver);
 	if (streq(drv, "vfio_pci")) {
 		free(drv);
 		drv = xstrdup("vfio-pci");
@@ -657,11 +686,13 @@ static bool owner_ids(const char *spec, uid_t *uid, gid_t *gid)
 
 /*
  * Whether group g is already what entry e asks: every endpoint on a VFIO driver, and its
- * node owned as owner= says (not checked in the initramfs, which leaves owner= for later).
- * Decided from what sysfs says, without the lock: a run with nothing to do (the rule for
- * the second function of a claimed GPU, the unit after the rule) never waits for another.
+ * node owned as owner= says (not checked in the initramfs, which leaves owner= for
+ * later). Decided from what sysfs says, without the lock: a run with nothing to do (the
+ * rule for the second function of a claimed GPU, the unit after the rule) never waits for
+ * another.
  */
-static bool group_done(struct ctl *c, const struct iommu_group *g, const struct conf_entry *e)
+static bool group_done(struct ctl *c, const struct iommu_group *g,
+		       const struct conf_entry *e)
 {
 	_cleanup_free_ char *node = NULL;
 	struct stat st;
@@ -678,8 +709,8 @@ static bool group_done(struct ctl *c, const struct iommu_group *g, const struct 
 		return true;
 	node = xasprintf("dev/vfio/%d", g->number);
 	return owner_ids(e->owner, &uid, &gid) &&
-	       fstatat(c->root.fd, node, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == uid &&
-	       st.st_gid == gid && (st.st_mode & 07777) == 0660;
+	       fstatat(c->root.fd, node, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == 0660;
 }
 
 /*
@@ -693,12 +724,15 @@ static void note_host_drivers(struct ctl *c, const struct conf_entry *e,
 	if (!c->boot || c->dry_run)
 		return;
 	for (size_t i = 0; i < n_had; i++)
-		warnx_("%s:%u: group %d: %s before it was claimed: a host driver took it first "
-		       "(see dmaownctl(8), BOOT CLAIMS)", e->file, e->line, g->number, had[i]);
+		warnx_("%s:%u: group %d: %s before it was claimed: a host driver took it "
+		       "first "
+		       "(see dmaownctl(8), BOOT CLAIMS)",
+		       e->file, e->line, g->number, had[i]);
 }
 
 /* Claims group g for entry e, or binds the members that it lacks. */
-static int apply_group(struct ctl *c, const struct iommu_group *g, const struct conf_entry *e)
+static int apply_group(struct ctl *c, const struct iommu_group *g,
+		       const struct conf_entry *e)
 {
 	_cleanup_free_ char *arg = xasprintf("%d", g->number);
 	const char *owner = e->owner;
@@ -708,13 +742,15 @@ static int apply_group(struct ctl *c, const struct iommu_group *g, const struct 
 	bool joined = false;
 
 	if (group_done(c, g, e)) {
-		printf("%s:%u: group %d is claimed already: nothing to do\n", e->file, e->line,
-		       g->number);
+		printf("%s:%u: group %d is claimed already: nothing to do\n", e->file,
+		       e->line, g->number);
 		return EXIT_DONE;
 	}
 	if (c->early && owner) {
-		/* No user database in the initramfs: the unit's apply gives the node later. */
-		printf("%s:%u: group %d: owner=%s is given after boot, by dmaownctl.service\n",
+		/* No user database in the initramfs: the unit's apply gives the node
+		 * later. */
+		printf("%s:%u: group %d: owner=%s is given after boot, by "
+		       "dmaownctl.service\n",
 		       e->file, e->line, g->number, owner);
 		owner = NULL;
 	}
@@ -722,7 +758,8 @@ static int apply_group(struct ctl *c, const struct iommu_group *g, const struct 
 		const struct pci_device *d = g->devs[i];
 
 		if (is_endpoint(d) && d->driver && d->kind != DRV_VFIO)
-			strv_push(&had, &n_had, xasprintf("%s was on %s", d->addr, d->driver));
+			strv_push(&had, &n_had,
+				  xasprintf("%s was on %s", d->addr, d->driver));
 	}
 	if (joins(g, owner)) {
 		for (size_t i = 0; i < g->n_devs; i++) {
@@ -752,7 +789,8 @@ static int apply_all(struct ctl *c, const struct model *m, const struct conf *co
 
 	for (size_t i = 0; i < m->n_devs; i++)
 		if (m->devs[i].group < 0)
-			code = worse(code, apply_unclaimable(c, m, conf, used, &m->devs[i]));
+			code =
+			    worse(code, apply_unclaimable(c, m, conf, used, &m->devs[i]));
 	for (size_t i = 0; i < m->n_groups; i++) {
 		const struct iommu_group *g = &m->groups[i];
 		const struct conf_entry *e, *other;
@@ -777,11 +815,15 @@ static int apply_all(struct ctl *c, const struct model *m, const struct conf *co
 		if (used[j])
 			continue;
 		/* at= given as a bus address: say where that device really is. */
-		d = e->path && !strchr(e->path, '/') ? model_find_device(m, e->path) : NULL;
-		if (d && conf_slot_path(m, d, path, sizeof(path)) == 0 && !streq(path, e->path))
-			warnx_("%s:%u: no device matches %s at %s: at= is the route from the root "
-			       "bus, and %s is at %s", e->file, e->line, id_text(e, id, sizeof(id)),
-			       e->path, d->addr, path);
+		d = e->path && !strchr(e->path, '/') ? model_find_device(m, e->path)
+						     : NULL;
+		if (d && conf_slot_path(m, d, path, sizeof(path)) == 0 &&
+		    !streq(path, e->path))
+			warnx_("%s:%u: no device matches %s at %s: at= is the route from "
+			       "the root "
+			       "bus, and %s is at %s",
+			       e->file, e->line, id_text(e, id, sizeof(id)), e->path,
+			       d->addr, path);
 		else
 			warnx_("%s:%u: no device matches %s%s%s", e->file, e->line,
 			       id_text(e, id, sizeof(id)), e->path ? " at " : "",
@@ -804,8 +846,10 @@ static int apply_device(struct ctl *c, const struct model *m, const struct conf 
 	const struct conf_entry *e, *other;
 
 	if (pci_addr_normalize(arg, addr, sizeof(addr)) < 0)
-		return fail(EXIT_USAGE, "invalid device '%s': expected a PCI address "
-			    "(0000:03:00.0 or 03:00.0)", arg);
+		return fail(EXIT_USAGE,
+			    "invalid device '%s': expected a PCI address "
+			    "(0000:03:00.0 or 03:00.0)",
+			    arg);
 	d = model_find_device(m, addr);
 	if (!d)
 		return fail(EXIT_USAGE, "no such device: %s", addr);
@@ -814,7 +858,7 @@ static int apply_device(struct ctl *c, const struct model *m, const struct conf 
 		return apply_unclaimable(c, m, conf, NULL, d);
 	e = group_entry(m, conf, g, NULL, &other);
 	if (!e)
-		return EXIT_DONE;	/* not ours: every PCI device comes through here */
+		return EXIT_DONE; /* not ours: every PCI device comes through here */
 	if (other)
 		return conflict_error(g, e, other);
 	return apply_group(c, g, e);
@@ -842,9 +886,11 @@ static bool read_ids(const struct sysroot *r, const char *addr, unsigned *vendor
  * (and /proc scanned for holders), a look at the IDs of the device's group members says
  * whether any entry can match at all. False only when none can.
  */
-static bool group_may_match(const struct sysroot *r, const char *addr, const struct conf *conf)
+static bool group_may_match(const struct sysroot *r, const char *addr,
+			    const struct conf *conf)
 {
-	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/iommu_group/devices", addr);
+	_cleanup_free_ char *rel =
+	    xasprintf("sys/bus/pci/devices/%s/iommu_group/devices", addr);
 	_cleanup_closedir_ DIR *dir = NULL;
 	struct dirent *de;
 	char **names = NULL;
@@ -876,21 +922,21 @@ static bool group_may_match(const struct sysroot *r, const char *addr, const str
 /* Reports the configuration's errors; at boot, only the first run of the boot does. */
 static int report_errors(struct ctl *c, char **errs, size_t n_errs)
 {
-	bool news = !c->boot ||
-		    boot_errors_are_news(&c->root, errs, n_errs, c->root.live && !c->dry_run);
+	bool news = !c->boot || boot_errors_are_news(&c->root, errs, n_errs,
+						     c->root.live && !c->dry_run);
 
 	for (size_t i = 0; news && i < n_errs; i++)
 		warnx_("%s", errs[i]);
 	/*
-	 * udevd turns a RUN program's failure into a warning for every PCI device it adds:
-	 * the log has the reason once, and the event does not fail.
+	 * udevd turns a RUN program's failure into a warning for every PCI device it
+	 * adds: the log has the reason once, and the event does not fail.
 	 */
 	return c->udev ? EXIT_DONE : EXIT_USAGE;
 }
 
 /* The devices of the groups that the configuration names: the unit waits for them. */
-static void configured_devices(const struct model *m, const struct conf *conf, char ***addrs,
-			       size_t *n)
+static void configured_devices(const struct model *m, const struct conf *conf,
+			       char ***addrs, size_t *n)
 {
 	for (size_t i = 0; i < m->n_groups; i++) {
 		const struct iommu_group *g = &m->groups[i];
@@ -921,8 +967,10 @@ static int wait_for_udev(struct ctl *c, struct model *m, const struct conf *conf
 	configured_devices(m, conf, &addrs, &n);
 	left = boot_wait_udev(&c->root, addrs, n, c->timeout);
 	if (left)
-		warnx_("udevd has not handled %zu configured device%s after %g s: claiming "
-		       "anyway", left, left == 1 ? "" : "s", c->timeout);
+		warnx_(
+		    "udevd has not handled %zu configured device%s after %g s: claiming "
+		    "anyway",
+		    left, left == 1 ? "" : "s", c->timeout);
 	if (n) {
 		model_free(m);
 		r = model_load(&c->root, m);
@@ -944,12 +992,12 @@ int cmd_apply(struct ctl *c)
 		return fail(EXIT_USAGE, "a --sysroot tree is only read: add --dry-run");
 	if (!c->dry_run && geteuid() != 0)
 		return fail(EXIT_USAGE, "apply writes to sysfs: run it as root "
-			    "(or add --dry-run)");
+					"(or add --dry-run)");
 	if (c->udev && c->argc != 1)
 		return fail(EXIT_USAGE, "--udev takes the DEVICE that udev adds");
 	/*
-	 * udevd keeps a program's output only at debug level; the initramfs has no syslog.
-	 * A dry run prints its plan where whoever asked for it reads it.
+	 * udevd keeps a program's output only at debug level; the initramfs has no
+	 * syslog. A dry run prints its plan where whoever asked for it reads it.
 	 */
 	if ((c->udev || c->early) && !c->dry_run)
 		boot_log_redirect(c->early ? BOOT_LOG_KMSG : BOOT_LOG_SYSLOG);
@@ -965,8 +1013,8 @@ int cmd_apply(struct ctl *c)
 		return code;
 	}
 	/*
-	 * udev runs 'apply DEVICE' for every PCI device it adds: one that no entry can match
-	 * ends here, before the model, the lock or any write.
+	 * udev runs 'apply DEVICE' for every PCI device it adds: one that no entry can
+	 * match ends here, before the model, the lock or any write.
 	 */
 	if (c->argc == 1 && pci_addr_normalize(c->argv[0], addr, sizeof(addr)) == 0 &&
 	    sysfs_exists(&c->root, (rel = xasprintf("sys/bus/pci/devices/%s", addr))) &&
@@ -979,7 +1027,8 @@ int cmd_apply(struct ctl *c)
 		r = wait_for_udev(c, &m, &conf);
 	if (r < 0) {
 		conf_free(&conf);
-		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path, strerror(-r));
+		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path,
+			    strerror(-r));
 	}
 	if (c->argc == 1)
 		code = worse(code, apply_device(c, &m, &conf, c->argv[0]));

@@ -13,15 +13,16 @@
 
 /*
  * One "claim" line:
- *   claim VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE] [at=PATH] [driver=NAME|auto] [owner=USER[:GROUP]]
+ *   claim VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE] [at=PATH] [driver=NAME|auto]
+ * [owner=USER[:GROUP]]
  */
 struct conf_entry {
 	unsigned vendor, device, subvendor, subdevice;
-	bool subsys;		/* subvendor and subdevice given */
-	char *path;		/* normalized slot path, or NULL for any slot */
-	char *driver;		/* "vfio-pci" unless given */
-	char *owner;		/* USER[:GROUP], or NULL */
-	char *file;		/* where the line is, for messages */
+	bool subsys;  /* subvendor and subdevice given */
+	char *path;   /* normalized slot path, or NULL for any slot */
+	char *driver; /* "vfio-pci" unless given */
+	char *owner;  /* USER[:GROUP], or NULL */
+	char *file;   /* where the line is, for messages */
 	unsigned line;
 };
 
@@ -43,7 +44,8 @@ void conf_free(struct conf *conf);
  * The device's slot path, as the kernel's pci= options write it: the address of its
  * ancestor on the root bus, then "/DD.F" for each hop down ("0000:00:1c.0/00.0").
  */
-int conf_slot_path(const struct model *m, const struct pci_device *d, char *buf, size_t size);
+int conf_slot_path(const struct model *m, const struct pci_device *d, char *buf,
+		   size_t size);
 bool conf_entry_matches(const struct conf_entry *e, const struct pci_device *d,
 			const char *slot_path);
 

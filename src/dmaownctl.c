@@ -23,20 +23,20 @@
 
 /* Which options a command accepts. */
 enum {
-	OPT_OUTPUT = 1 << 0,	/* -J -r -P -n -o --output-all */
-	OPT_MUTATE = 1 << 1,	/* --dry-run --force --timeout */
+	OPT_OUTPUT = 1 << 0, /* -J -r -P -n -o --output-all */
+	OPT_MUTATE = 1 << 1, /* --dry-run --force --timeout */
 	OPT_DRIVER = 1 << 2,
 	OPT_OWNER = 1 << 3,
 	OPT_NOIOMMU = 1 << 4,
 	OPT_CLEAR = 1 << 5,
 	OPT_FINISH = 1 << 6,
-	OPT_BOOT = 1 << 7,	/* --boot --udev --early */
+	OPT_BOOT = 1 << 7, /* --boot --udev --early */
 };
 
 struct command {
 	const char *name;
 	int (*fn)(struct ctl *c);
-	int min_args, max_args;	/* -1: any number */
+	int min_args, max_args; /* -1: any number */
 	unsigned options;
 	const char *args;
 	const char *help;
@@ -68,8 +68,8 @@ static int usage_error(const char *fmt, ...)
 }
 
 static const char no_iommu_hint[] =
-	"the IOMMU is off or absent: turn on VT-d (Intel) or AMD-Vi in the firmware and boot "
-	"with intel_iommu=on or amd_iommu=on";
+    "the IOMMU is off or absent: turn on VT-d (Intel) or AMD-Vi in the firmware and boot "
+    "with intel_iommu=on or amd_iommu=on";
 
 /* The whole model, or with ARG the one group it names (see model_load_for()). */
 static int load_for(struct ctl *c, struct model *m, const char *arg)
@@ -77,7 +77,8 @@ static int load_for(struct ctl *c, struct model *m, const char *arg)
 	int r = model_load_for(&c->root, m, arg);
 
 	if (r < 0)
-		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path, strerror(-r));
+		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path,
+			    strerror(-r));
 	pciinfo_open(&c->root);
 	return EXIT_DONE;
 }
@@ -87,7 +88,8 @@ static int load(struct ctl *c, struct model *m)
 	int r = model_load(&c->root, m);
 
 	if (r < 0)
-		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path, strerror(-r));
+		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path,
+			    strerror(-r));
 	pciinfo_open(&c->root);
 	return EXIT_DONE;
 }
@@ -99,7 +101,8 @@ static int resolve_error(const struct model *m, const char *arg, int r)
 	case -EINVAL:
 		return fail(EXIT_USAGE,
 			    "invalid name '%s': expected a group number, a PCI address "
-			    "(0000:03:00.0 or 03:00.0) or a network interface name", arg);
+			    "(0000:03:00.0 or 03:00.0) or a network interface name",
+			    arg);
 	case -ENODEV:
 		return fail(EXIT_USAGE, "%s is not the interface of a PCI device", arg);
 	case -ENXIO:
@@ -135,12 +138,14 @@ static int cmd_list(struct ctl *c)
 			sel[g - m.groups] = true;
 		}
 	} else if (m.n_groups == 0) {
-		fprintf(stderr, "%s: no IOMMU groups (%zu PCI devices): %s\n", program_name,
-			m.n_devs, no_iommu_hint);
+		fprintf(stderr, "%s: no IOMMU groups (%zu PCI devices): %s\n",
+			program_name, m.n_devs, no_iommu_hint);
 	}
 	if (m.holders_partial && !c->out.json)
-		fprintf(stderr, "%s: some processes could not be inspected: run as root to see "
-				"every holder\n", program_name);
+		fprintf(stderr,
+			"%s: some processes could not be inspected: run as root to see "
+			"every holder\n",
+			program_name);
 	r = output_list(&m, sel, &c->out);
 	r = r < 0 ? fail(EXIT_FAILED, "cannot print: %s", strerror(-r)) : EXIT_DONE;
 out:
@@ -178,20 +183,25 @@ static int cmd_snapshot(struct ctl *c)
 
 	r = snapshot_write(&c->root, dir, &st);
 	switch (r) {
-	case 0:
-		break;
+	case 0: break;
 	case -EEXIST:
-		return fail(EXIT_USAGE, "%s exists: snapshot makes its directory itself, give a "
-			    "name that does not exist yet", dir);
+		return fail(EXIT_USAGE,
+			    "%s exists: snapshot makes its directory itself, give a "
+			    "name that does not exist yet",
+			    dir);
 	case -ENOENT:
 	case -ENOTDIR:
-		return fail(EXIT_USAGE, "cannot make %s: its parent is not a directory", dir);
+		return fail(EXIT_USAGE, "cannot make %s: its parent is not a directory",
+			    dir);
 	case -ESTALE:
-		return fail(EXIT_FAILED, "%s was replaced while it was being made: nothing was "
-			    "written", dir);
+		return fail(EXIT_FAILED,
+			    "%s was replaced while it was being made: nothing was "
+			    "written",
+			    dir);
 	default:
-		return fail(EXIT_FAILED, "cannot write the snapshot to %s: %s; it is removed",
-			    dir, strerror(-r));
+		return fail(EXIT_FAILED,
+			    "cannot write the snapshot to %s: %s; it is removed", dir,
+			    strerror(-r));
 	}
 	{
 		_cleanup_free_ char *safe = str_escape(dir);
@@ -200,7 +210,8 @@ static int cmd_snapshot(struct ctl *c)
 		       st.groups, st.holders, safe);
 	}
 	if (st.links_dropped)
-		printf(" (%zu links that lead out of the tree left out)", st.links_dropped);
+		printf(" (%zu links that lead out of the tree left out)",
+		       st.links_dropped);
 	putchar('\n');
 	return EXIT_DONE;
 }
@@ -268,7 +279,8 @@ static int cmd_recover(struct ctl *c)
 {
 	struct ops_result res;
 
-	return report(c, ops_recover(&c->root, c->finish, c->dry_run, c->timeout, &res), &res);
+	return report(c, ops_recover(&c->root, c->finish, c->dry_run, c->timeout, &res),
+		      &res);
 }
 
 #ifndef WITH_TOP
@@ -317,8 +329,9 @@ static const struct command commands[] = {
 	  "groups as a tree of their devices, with the owner of each group" },
 	{ "show", cmd_show, 1, 1, OPT_OUTPUT, "GROUP|DEVICE",
 	  "one group in full: members, owner, holders, use, why it is this large" },
-	{ "claim-group", cmd_claim, 1, 1, OPT_MUTATE | OPT_DRIVER | OPT_OWNER | OPT_NOIOMMU,
-	  "GROUP|DEVICE", "move the whole group to vfio-pci (--driver NAME|auto) for user space" },
+	{ "claim-group", cmd_claim, 1, 1,
+	  OPT_MUTATE | OPT_DRIVER | OPT_OWNER | OPT_NOIOMMU, "GROUP|DEVICE",
+	  "move the whole group to vfio-pci (--driver NAME|auto) for user space" },
 	{ "release", cmd_release, 1, 1, OPT_MUTATE, "GROUP|DEVICE",
 	  "give the whole group back to the drivers it had before" },
 	{ "unbind", cmd_unbind, 1, 1, OPT_MUTATE, "DEVICE", "safe unbind of one device" },
@@ -327,7 +340,8 @@ static const struct command commands[] = {
 	{ "override", cmd_override, 1, 2, OPT_MUTATE | OPT_CLEAR, "DEVICE DRIVER|--clear",
 	  "set or clear driver_override" },
 	{ "top", cmd_top, 0, 0, OPT_MUTATE | OPT_DRIVER | OPT_NOIOMMU, "",
-	  "live view of every group's owner; c claims and r releases the selected group" },
+	  "live view of every group's owner; c claims and r releases the selected "
+	  "group" },
 	{ "recover", cmd_recover, 0, 0, OPT_FINISH | OPT_MUTATE, "",
 	  "roll back (or --finish) an operation that was interrupted" },
 	{ "apply", cmd_apply, 0, 1, OPT_MUTATE | OPT_BOOT, "[DEVICE]",
@@ -347,10 +361,12 @@ static const struct command *command_find(const char *name)
 static void usage(void)
 {
 	printf("Usage:\n %s [--sysroot DIR] COMMAND [OPTIONS] [ARGS]\n\n", program_name);
-	puts("Show and move the DMA ownership of IOMMU groups: kernel drivers or user space (VFIO).");
+	puts("Show and move the DMA ownership of IOMMU groups: kernel drivers or user "
+	     "space (VFIO).");
 	puts("\nCommands:");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-		_cleanup_free_ char *s = xasprintf("%s %s", commands[i].name, commands[i].args);
+		_cleanup_free_ char *s =
+		    xasprintf("%s %s", commands[i].name, commands[i].args);
 
 		printf(" %-28s %s\n", s, commands[i].help);
 	}
@@ -362,20 +378,29 @@ static void usage(void)
 	puts(" -n, --noheadings       no column headings");
 	puts(" -o, --output LIST      columns to print (+LIST adds to the default)");
 	puts("     --output-all       print every column");
-	puts("     --dry-run          print the plan, each sysfs write in order, and stop");
-	puts("     --force            skip the host-safety checks (never a predicted rejection)");
-	puts("     --driver NAME|auto the VFIO driver for claim-group (default vfio-pci)");
+	puts("     --dry-run          print the plan, each sysfs write in order, and "
+	     "stop");
+	puts("     --force            skip the host-safety checks (never a predicted "
+	     "rejection)");
+	puts(
+	    "     --driver NAME|auto the VFIO driver for claim-group (default vfio-pci)");
 	puts("     --owner USER[:GROUP]  give /dev/vfio/N to them, mode 0660");
-	puts("     --timeout SEC      wait for each uevent and for the lock (default 10)");
+	puts(
+	    "     --timeout SEC      wait for each uevent and for the lock (default 10)");
 	puts("     --allow-noiommu    claim a noiommu group (no isolation: unsafe)");
 	puts("     --clear            with override: clear driver_override");
-	puts("     --finish           with recover: finish the plan instead of rolling back");
-	puts("     --boot             with apply: run at boot, a bad configuration reported once");
-	puts("     --udev             with apply DEVICE: run by the udev rule, to the system log");
-	puts("     --early            with apply: run from the initramfs, to the kernel log");
+	puts("     --finish           with recover: finish the plan instead of rolling "
+	     "back");
+	puts("     --boot             with apply: run at boot, a bad configuration "
+	     "reported once");
+	puts("     --udev             with apply DEVICE: run by the udev rule, to the "
+	     "system log");
+	puts("     --early            with apply: run from the initramfs, to the kernel "
+	     "log");
 	puts(" -h, --help             this help");
 	puts(" -V, --version          the version");
-	puts("\nOwners: kernel, user, vfio, none, mixed; noiommu groups are flagged unsafe.");
+	puts("\nOwners: kernel, user, vfio, none, mixed; noiommu groups are flagged "
+	     "unsafe.");
 	puts("Exit status: 0 done, 1 failed and restored, 2 bad usage or input,");
 	puts("             3 refused, 4 failed half way: run 'dmaownctl recover'.");
 	output_help_columns(stdout);
@@ -430,16 +455,23 @@ static const struct option longopts[] = {
 static unsigned option_class(int opt)
 {
 	switch (opt) {
-	case 'J': case 'r': case 'P': case 'n': case 'o': case ARG_OUTPUT_ALL:
-		return OPT_OUTPUT;
-	case ARG_DRY_RUN: case ARG_FORCE: case ARG_TIMEOUT:
-		return OPT_MUTATE;
+	case 'J':
+	case 'r':
+	case 'P':
+	case 'n':
+	case 'o':
+	case ARG_OUTPUT_ALL: return OPT_OUTPUT;
+	case ARG_DRY_RUN:
+	case ARG_FORCE:
+	case ARG_TIMEOUT: return OPT_MUTATE;
 	case ARG_DRIVER: return OPT_DRIVER;
 	case ARG_OWNER: return OPT_OWNER;
 	case ARG_ALLOW_NOIOMMU: return OPT_NOIOMMU;
 	case ARG_CLEAR: return OPT_CLEAR;
 	case ARG_FINISH: return OPT_FINISH;
-	case ARG_BOOT: case ARG_UDEV: case ARG_EARLY: return OPT_BOOT;
+	case ARG_BOOT:
+	case ARG_UDEV:
+	case ARG_EARLY: return OPT_BOOT;
 	}
 	return 0;
 }
@@ -504,26 +536,26 @@ int main(int argc, char **argv)
 
 			errno = 0;
 			c.timeout = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(c.timeout > 0 && c.timeout <= 3600))
-				return usage_error("invalid --timeout '%s': seconds, from 0 to 3600",
-						   optarg);
+			if (errno || *end || end == optarg ||
+			    !(c.timeout > 0 && c.timeout <= 3600))
+				return usage_error(
+				    "invalid --timeout '%s': seconds, from 0 to 3600",
+				    optarg);
 			break;
 		}
-		case ARG_LIST_COLUMNS:
-			output_list_columns(stdout);
-			return EXIT_DONE;
+		case ARG_LIST_COLUMNS: output_list_columns(stdout); return EXIT_DONE;
 		case ARG_LIST_COMMANDS:
 			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 				puts(commands[i].name);
 			return EXIT_DONE;
-		case 'h':
-			usage();
-			return EXIT_DONE;
+		case 'h': usage(); return EXIT_DONE;
 		case 'V':
-			printf("%s %s%s\n", program_name, PACKAGE_VERSION, TEST_HOOKS_VERSION);
+			printf("%s %s%s\n", program_name, PACKAGE_VERSION,
+			       TEST_HOOKS_VERSION);
 			return EXIT_DONE;
 		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+			return usage_error("option '%s' needs an argument",
+					   argv[optind - 1]);
 		default:
 			if (optopt)
 				return usage_error("unknown option '-%c'", optopt);
@@ -557,7 +589,8 @@ int main(int argc, char **argv)
 
 	r = sysroot_open(&c.root, sysroot);
 	if (r < 0)
-		return fail(EXIT_USAGE, "cannot open --sysroot %s: %s", sysroot, strerror(-r));
+		return fail(EXIT_USAGE, "cannot open --sysroot %s: %s", sysroot,
+			    strerror(-r));
 	r = cmd->fn(&c);
 	pciinfo_close();
 	sysroot_close(&c.root);

@@ -9,10 +9,10 @@
 
 enum {
 	EXIT_DONE = 0,
-	EXIT_FAILED = 1,	/* failed, and what was changed is restored */
-	EXIT_USAGE = 2,		/* bad usage or input: nothing touched */
-	EXIT_REFUSED = 3,	/* the kernel would reject it, or it would hurt the host */
-	EXIT_JOURNAL = 4,	/* failed half way and not fully restored: run recover */
+	EXIT_FAILED = 1,  /* failed, and what was changed is restored */
+	EXIT_USAGE = 2,	  /* bad usage or input: nothing touched */
+	EXIT_REFUSED = 3, /* the kernel would reject it, or it would hurt the host */
+	EXIT_JOURNAL = 4, /* failed half way and not fully restored: run recover */
 };
 
 struct ctl {
@@ -23,15 +23,15 @@ struct ctl {
 	bool allow_noiommu;
 	bool finish;
 	bool clear;
-	bool boot;		/* apply --boot, --udev, --early: a run at boot */
-	bool udev;		/* apply --udev: run by the udev rule for one device */
-	bool early;		/* apply --early: run from the initramfs */
+	bool boot;  /* apply --boot, --udev, --early: a run at boot */
+	bool udev;  /* apply --udev: run by the udev rule for one device */
+	bool early; /* apply --early: run from the initramfs */
 	const char *driver;
 	const char *owner;
-	double timeout;		/* seconds */
+	double timeout; /* seconds */
 	int argc;
-	char **argv;		/* the command's own arguments */
-	char **main_argv;	/* every argument, as main() received them */
+	char **argv;	  /* the command's own arguments */
+	char **main_argv; /* every argument, as main() received them */
 };
 
 /* Prints "dmaownctl: MESSAGE" on one line and returns code, for "return fail(...)". */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The model of PCI devices and IOMMU groups, and the rules that name each group's owner. */
+/* The model of PCI devices and IOMMU groups, and the rules that name each group's owner.
+ */
 #include "config.h"
 
 #include <ctype.h>
@@ -17,10 +18,10 @@
  * owns. Nothing in sysfs exposes the flag.
  */
 static const char *const vfio_drivers[] = {
-	"vfio-pci", "vfio-platform", "vfio-amba", "vfio-fsl-mc", "vfio-cdx",
-	"mlx5_vfio_pci", "hisi_acc_vfio_pci", "pds_vfio_pci", "pds-vfio-pci",
-	"virtio_vfio_pci", "virtio-vfio-pci", "nvgrace_gpu_vfio_pci", "qat_vfio_pci",
-	"ism_vfio_pci", "xe_vfio_pci",
+	"vfio-pci",	"vfio-platform",   "vfio-amba",		"vfio-fsl-mc",
+	"vfio-cdx",	"mlx5_vfio_pci",   "hisi_acc_vfio_pci", "pds_vfio_pci",
+	"pds-vfio-pci", "virtio_vfio_pci", "virtio-vfio-pci",	"nvgrace_gpu_vfio_pci",
+	"qat_vfio_pci", "ism_vfio_pci",	   "xe_vfio_pci",
 };
 static const char *const managed_dma_drivers[] = { "pci-stub", "pcieport" };
 
@@ -37,7 +38,8 @@ enum drv_kind group_driver_kind(const char *driver, bool has_vfio_dev)
 		if (streq(driver, vfio_drivers[i]))
 			return DRV_VFIO;
 	n = strlen(driver);
-	if (n > 9 && (streq(driver + n - 9, "_vfio_pci") || streq(driver + n - 9, "-vfio-pci")))
+	if (n > 9 &&
+	    (streq(driver + n - 9, "_vfio_pci") || streq(driver + n - 9, "-vfio-pci")))
 		return DRV_VFIO;
 	for (size_t i = 0; i < ARRAY_SIZE(managed_dma_drivers); i++)
 		if (streq(driver, managed_dma_drivers[i]))
@@ -163,10 +165,12 @@ static unsigned read_hex_or(int dirfd, const char *name, unsigned fallback)
 	return (unsigned)v;
 }
 
-/* getdents64() itself: opendir()'s fstat() and fcntl()s cost more than this small read. */
+/* getdents64() itself: opendir()'s fstat() and fcntl()s cost more than this small read.
+ */
 static void device_read_vfio_dev(int dfd, struct pci_device *d)
 {
-	_cleanup_close_ int fd = sysfs_openat(dfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	_cleanup_close_ int fd =
+	    sysfs_openat(dfd, "vfio-dev", O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
 	char buf[4096] __attribute__((aligned(8)));
 	ssize_t n;
 
@@ -207,8 +211,8 @@ static bool hex_field(const char *s, char sep, unsigned long *a, unsigned long *
 }
 
 /*
- * Driver names, each kept once: a host's thousands of VFs share a handful of drivers. They
- * live as long as the process (top reloads the model every few seconds).
+ * Driver names, each kept once: a host's thousands of VFs share a handful of drivers.
+ * They live as long as the process (top reloads the model every few seconds).
  */
 static const char *driver_name(const char *name)
 {
@@ -234,7 +238,8 @@ static unsigned device_read_uevent(int dfd, struct pci_device *d)
 
 	if (sysfs_read_attr(dfd, "uevent", buf, sizeof(buf)) < 0)
 		return 0;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		unsigned long a, b;
 
 		if (startswith(line, "PCI_CLASS=")) {
@@ -307,7 +312,8 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 	if (!(have & UEV_CLASS)) {
 		unsigned long cls;
 
-		d->class = sysfs_read_ulong(dfd, "class", 16, &cls) == 0 ? (uint32_t)cls : 0;
+		d->class =
+		    sysfs_read_ulong(dfd, "class", 16, &cls) == 0 ? (uint32_t)cls : 0;
 	}
 	if (!(have & UEV_ID)) {
 		d->vendor = (uint16_t)read_hex_or(dfd, "vendor", 0xffff);
@@ -319,15 +325,16 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 	}
 
 	/* Not its own PF, nor its own bridge: a hand-made tree can say either. */
-	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0 && !streq(comp, d->addr))
+	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0 &&
+	    !streq(comp, d->addr))
 		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
 	if (streq(d->parent, d->addr))
 		d->parent[0] = '\0';
 
 	/*
 	 * The header type is in the part of config space that anyone may read. A VF's is
-	 * always a single-function type 0 (SR-IOV: VFs are endpoints and never PFs), which
-	 * spares the reads that dominate on a host with thousands of VFs.
+	 * always a single-function type 0 (SR-IOV: VFs are endpoints and never PFs),
+	 * which spares the reads that dominate on a host with thousands of VFs.
 	 */
 	d->header = HDR_UNKNOWN;
 	if (d->physfn[0]) {
@@ -342,13 +349,17 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 	if (d->header == HDR_UNKNOWN && (d->class >> 8) == 0x0604)
 		d->header = HDR_BRIDGE;
 
-	/* The kernel makes boot_vga for VGA devices only: spare the failing open elsewhere. */
+	/* The kernel makes boot_vga for VGA devices only: spare the failing open
+	 * elsewhere. */
 	base_class = (unsigned)(d->class >> 8);
-	d->boot_vga = (int8_t)(base_class == 0x0300 || base_class == 0x0001 || d->class == 0
-				       ? read_int_or(dfd, "boot_vga", -1) : -1);
+	d->boot_vga =
+	    (int8_t)(base_class == 0x0300 || base_class == 0x0001 || d->class == 0
+			 ? read_int_or(dfd, "boot_vga", -1)
+			 : -1);
 	d->numa_node = read_int_or(dfd, "numa_node", -1);
 	d->sriov_totalvfs = d->physfn[0] ? -1 : read_int_or(dfd, "sriov_totalvfs", -1);
-	d->sriov_numvfs = d->sriov_totalvfs >= 0 ? read_int_or(dfd, "sriov_numvfs", 0) : -1;
+	d->sriov_numvfs =
+	    d->sriov_totalvfs >= 0 ? read_int_or(dfd, "sriov_numvfs", 0) : -1;
 	if (d->driver)
 		device_read_vfio_dev(dfd, d);
 	if (sysfs_readlink_base(dfd, "iommu_group", buf, sizeof(buf)) == 0)
@@ -442,7 +453,8 @@ static void device_read_virtfns(const struct sysroot *r, struct pci_device *d)
  */
 static int group_dir_open(const struct sysroot *r, int number)
 {
-	_cleanup_close_ int gfd = sysfs_open(r, "sys/kernel/iommu_groups", O_PATH | O_DIRECTORY);
+	_cleanup_close_ int gfd =
+	    sysfs_open(r, "sys/kernel/iommu_groups", O_PATH | O_DIRECTORY);
 	char name[16];
 
 	if (gfd < 0)
@@ -467,16 +479,17 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 		if (busfd < 0)
 			return busfd == -ENOENT ? 0 : busfd;
 		if (gfd < 0)
-			return 0;	/* no such group, or a link where it should be */
+			return 0; /* no such group, or a link where it should be */
 		ret = sysfs_opendirat(gfd, "devices", &dir);
 	} else {
 		ret = sysfs_opendir(r, "sys/bus/pci/devices", &dir);
 	}
 	if (ret == -ENOENT)
-		return 0;	/* no PCI bus at all, or no such group */
+		return 0; /* no PCI bus at all, or no such group */
 	if (ret < 0)
 		return ret;
-	/* Counted first: one array of the right size, not a doubling one twice too large. */
+	/* Counted first: one array of the right size, not a doubling one twice too large.
+	 */
 	while ((de = readdir(dir)))
 		cap += de->d_name[0] != '.';
 	rewinddir(dir);
@@ -492,7 +505,8 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 		ret = device_load(r, only >= 0 ? busfd : dirfd(dir), de->d_name,
 				  &m->devs[m->n_devs]);
 		if (ret < 0) {
-			/* A device may leave while we read it: hot unplug, VFs going away. */
+			/* A device may leave while we read it: hot unplug, VFs going
+			 * away. */
 			device_free(&m->devs[m->n_devs]);
 			continue;
 		}
@@ -501,18 +515,20 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 	if (m->n_devs > 1)
 		qsort(m->devs, m->n_devs, sizeof(*m->devs), device_cmp);
 	/*
-	 * A PF's VFs: the kernel links each VF to its PF (physfn) as it links the PF to the VF
-	 * (virtfnN), so the VFs' links, read already and walked in bus order, spare reading
-	 * every PF's directory and its virtfn links.
+	 * A PF's VFs: the kernel links each VF to its PF (physfn) as it links the PF to
+	 * the VF (virtfnN), so the VFs' links, read already and walked in bus order,
+	 * spare reading every PF's directory and its virtfn links.
 	 */
 	for (size_t i = 0; i < m->n_devs && only < 0; i++) {
 		struct pci_device *pf;
 
-		if (!m->devs[i].physfn[0] || !(pf = model_find_device(m, m->devs[i].physfn)))
+		if (!m->devs[i].physfn[0] ||
+		    !(pf = model_find_device(m, m->devs[i].physfn)))
 			continue;
 		strv_push(&pf->virtfns, &pf->n_virtfns, xstrdup(m->devs[i].addr));
 	}
-	/* One group read: its PFs' VFs are in other groups, so from the PFs' virtfn links. */
+	/* One group read: its PFs' VFs are in other groups, so from the PFs' virtfn
+	 * links. */
 	for (size_t i = 0; i < m->n_devs && only >= 0; i++)
 		if (m->devs[i].sriov_numvfs > 0)
 			device_read_virtfns(r, &m->devs[i]);
@@ -551,7 +567,8 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 		strv_push(&names, &n_names, xstrdup(de->d_name));
 		strv_push(&links, &n_links, xstrdup(link));
 	}
-	/* The names sorted, for the partition check: thousands of VF interfaces on a host. */
+	/* The names sorted, for the partition check: thousands of VF interfaces on a
+	 * host. */
 	sorted = xmalloc((n_names + 1) * sizeof(*sorted));
 	if (n_names)
 		memcpy(sorted, names, n_names * sizeof(*sorted));
@@ -571,7 +588,8 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 		up = xstrdup(links[i]);
 		*strrchr(up, '/') = '\0';
 		parent = path_basename(up);
-		child = bsearch(&parent, sorted, n_names, sizeof(*sorted), strcmp_ptr) != NULL;
+		child = bsearch(&parent, sorted, n_names, sizeof(*sorted), strcmp_ptr) !=
+			NULL;
 		free(up);
 		if (child)
 			continue;
@@ -616,14 +634,16 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 		char rel[sizeof(de->d_name) + 32];
 		int number;
 
-		if (!group_number_parse(de->d_name, &number) || (only >= 0 && number != only))
+		if (!group_number_parse(de->d_name, &number) ||
+		    (only >= 0 && number != only))
 			continue;
 		/* The kernel makes each group a directory: a link or a file is none. */
 		if (de->d_type != DT_DIR) {
 			struct stat st;
 
 			if (de->d_type != DT_UNKNOWN ||
-			    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+				0 ||
 			    !S_ISDIR(st.st_mode))
 				continue;
 		}
@@ -635,8 +655,9 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 		memset(g, 0, sizeof(*g));
 		g->number = number;
 		/*
-		 * "N/name" from the groups' directory, no open and close of N: one failing
-		 * open a group but for noiommu groups. The rest waits for group_attr().
+		 * "N/name" from the groups' directory, no open and close of N: one
+		 * failing open a group but for noiommu groups. The rest waits for
+		 * group_attr().
 		 */
 		snprintf(rel, sizeof(rel), "%s/name", de->d_name);
 		g->name = read_attr_dup(dirfd(dir), rel);
@@ -645,10 +666,10 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 	if (m->n_groups > 1)
 		qsort(m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
 	/*
-	 * The members: the kernel links each device to its group (iommu_group) as it lists it
-	 * in the group's devices/ (iommu_group_add_device()), so the device links, read
-	 * already, spare a directory read a group. Walking the sorted model keeps each
-	 * group's members in bus order.
+	 * The members: the kernel links each device to its group (iommu_group) as it
+	 * lists it in the group's devices/ (iommu_group_add_device()), so the device
+	 * links, read already, spare a directory read a group. Walking the sorted model
+	 * keeps each group's members in bus order.
 	 */
 	for (size_t i = 0; i < m->n_devs; i++) {
 		struct iommu_group *g;
@@ -658,7 +679,8 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 		g->n_devs++;
 	}
 	for (size_t i = 0; i < m->n_groups; i++) {
-		m->groups[i].devs = xmalloc(m->groups[i].n_devs * sizeof(*m->groups[i].devs));
+		m->groups[i].devs =
+		    xmalloc(m->groups[i].n_devs * sizeof(*m->groups[i].devs));
 		m->groups[i].n_devs = 0;
 	}
 	for (size_t i = 0; i < m->n_devs; i++) {
@@ -689,8 +711,8 @@ static int load(const struct sysroot *r, struct model *m, int only)
 	ret = groups_load(r, m, only);
 	if (ret < 0)
 		return ret;
-	if (sysfs_read_file(r, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", buf,
-			    sizeof(buf)) > 0)
+	if (sysfs_read_file(r, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode",
+			    buf, sizeof(buf)) > 0)
 		m->noiommu_mode = buf[0] == 'Y' || buf[0] == '1';
 	ret = holders_scan(r, m);
 	if (ret < 0)
@@ -739,7 +761,8 @@ int model_load_for(const struct sysroot *r, struct model *m, const char *arg)
 {
 	int number;
 
-	if (arg && !test_hook_getenv("DMAOWNCTL_TEST_FULL_MODEL") && model_group_of(r, arg, &number) == 0)
+	if (arg && !test_hook_getenv("DMAOWNCTL_TEST_FULL_MODEL") &&
+	    model_group_of(r, arg, &number) == 0)
 		return model_load_group(r, m, number);
 	return model_load(r, m);
 }

@@ -9,10 +9,10 @@
 #include "sysfs.h"
 
 enum drv_kind {
-	DRV_NONE,	/* unbound */
-	DRV_VFIO,	/* vfio-pci or a variant: managed DMA, claims for user space */
-	DRV_MANAGED,	/* pci-stub, pcieport: managed DMA, no DMA of their own */
-	DRV_KERNEL,	/* an ordinary driver on the DMA API */
+	DRV_NONE,    /* unbound */
+	DRV_VFIO,    /* vfio-pci or a variant: managed DMA, claims for user space */
+	DRV_MANAGED, /* pci-stub, pcieport: managed DMA, no DMA of their own */
+	DRV_KERNEL,  /* an ordinary driver on the DMA API */
 };
 
 enum owner {
@@ -34,38 +34,40 @@ enum holder_kind {
 	HOLD_GROUP,	/* /dev/vfio/N */
 	HOLD_NOIOMMU,	/* /dev/vfio/noiommu-N */
 	HOLD_CDEV,	/* /dev/vfio/devices/vfioX */
-	HOLD_DEVICE_FD,	/* anon_inode:[vfio-device], from VFIO_GROUP_GET_DEVICE_FD */
+	HOLD_DEVICE_FD, /* anon_inode:[vfio-device], from VFIO_GROUP_GET_DEVICE_FD */
 };
 
 struct holder {
 	pid_t pid;
 	char *command;
-	char *vm_name;		/* QEMU's -name, or NULL */
+	char *vm_name; /* QEMU's -name, or NULL */
 	enum holder_kind kind;
 	int fd;
-	char device[PCI_ADDR_MAX];	/* the device of a cdev or device fd, "" when unknown */
+	char
+	    device[PCI_ADDR_MAX]; /* the device of a cdev or device fd, "" when unknown */
 };
 
 /*
- * One PCI device. A host may have tens of thousands (SR-IOV VFs): the fields are sized for
- * that, and what only some commands print (modalias, the sysfs path) is read when asked.
+ * One PCI device. A host may have tens of thousands (SR-IOV VFs): the fields are sized
+ * for that, and what only some commands print (modalias, the sysfs path) is read when
+ * asked.
  */
 struct pci_device {
 	char addr[PCI_ADDR_MAX];
-	char parent[PCI_ADDR_MAX];	/* upstream bridge, "" at a root bus */
-	char physfn[PCI_ADDR_MAX];	/* the PF of a VF, else "" */
-	int8_t header;		/* enum hdr_type */
-	int8_t boot_vga;	/* -1 when absent */
-	uint8_t kind;		/* enum drv_kind */
+	char parent[PCI_ADDR_MAX]; /* upstream bridge, "" at a root bus */
+	char physfn[PCI_ADDR_MAX]; /* the PF of a VF, else "" */
+	int8_t header;		   /* enum hdr_type */
+	int8_t boot_vga;	   /* -1 when absent */
+	uint8_t kind;		   /* enum drv_kind */
 	bool multifunction;
 	uint16_t vendor, device, subvendor, subdevice;
 	uint32_t class;
-	int numa_node;		/* -1 when absent or unknown */
-	int sriov_numvfs, sriov_totalvfs;	/* -1 when not SR-IOV capable */
-	int group;		/* -1 without an IOMMU group */
-	const char *driver;	/* shared by every device on that driver: never freed */
+	int numa_node;			  /* -1 when absent or unknown */
+	int sriov_numvfs, sriov_totalvfs; /* -1 when not SR-IOV capable */
+	int group;			  /* -1 without an IOMMU group */
+	const char *driver; /* shared by every device on that driver: never freed */
 	char *override;
-	char *vfio_dev;		/* "vfio3" under vfio-dev/, or NULL */
+	char *vfio_dev; /* "vfio3" under vfio-dev/, or NULL */
 	char **virtfns;
 	size_t n_virtfns;
 	char **net;
@@ -78,7 +80,7 @@ struct pci_device {
 
 struct iommu_group {
 	int number;
-	char *name;		/* "vfio-noiommu" for noiommu groups, else NULL */
+	char *name; /* "vfio-noiommu" for noiommu groups, else NULL */
 	bool noiommu;
 	struct pci_device **devs;
 	size_t n_devs;
@@ -93,10 +95,10 @@ struct model {
 	struct iommu_group *groups;
 	size_t n_groups;
 	char *kernel_release;
-	bool iommu_groups_dir;	/* /sys/kernel/iommu_groups exists */
+	bool iommu_groups_dir; /* /sys/kernel/iommu_groups exists */
 	bool noiommu_mode;
-	bool holders_partial;	/* some processes' fds could not be read */
-	const struct sysroot *root;	/* what it was loaded from */
+	bool holders_partial;	    /* some processes' fds could not be read */
+	const struct sysroot *root; /* what it was loaded from */
 };
 
 /* Loads the whole model below the root; returns 0 or -errno. */
@@ -128,7 +130,8 @@ void model_free(struct model *m);
  */
 char *group_attr(const struct model *m, const struct iommu_group *g, const char *attr);
 
-/* A device's sysfs attribute ("modalias"), read when asked; malloc'd, or NULL when absent. */
+/* A device's sysfs attribute ("modalias"), read when asked; malloc'd, or NULL when
+ * absent. */
 char *device_attr(const struct model *m, const struct pci_device *d, const char *attr);
 
 struct pci_device *model_find_device(const struct model *m, const char *addr);

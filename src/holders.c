@@ -20,9 +20,9 @@ struct rdev_map {
 struct scan {
 	const struct sysroot *r;
 	struct model *m;
-	struct rdev_map *map;	/* live system only: group char devices, by rdev */
+	struct rdev_map *map; /* live system only: group char devices, by rdev */
 	size_t n_map;
-	size_t *cap;		/* the room in each group's holders, by index in m->groups */
+	size_t *cap; /* the room in each group's holders, by index in m->groups */
 };
 
 static int rdev_cmp(const void *a, const void *b)
@@ -40,8 +40,8 @@ static void rdev_map_load(struct scan *s)
 		char rel[64], buf[32];
 		unsigned maj, min;
 
-		snprintf(rel, sizeof(rel), "sys/class/vfio/%s%d/dev", g->noiommu ? "noiommu-" : "",
-			 g->number);
+		snprintf(rel, sizeof(rel), "sys/class/vfio/%s%d/dev",
+			 g->noiommu ? "noiommu-" : "", g->number);
 		if (sysfs_read_file(s->r, rel, buf, sizeof(buf)) < 0)
 			continue;
 		if (sscanf(buf, "%u:%u", &maj, &min) != 2)
@@ -106,15 +106,15 @@ static void process_identity(struct scan *s, const char *pid, char **command, ch
 
 struct fds {
 	pid_t pid;
-	char *command, *vm;	/* read once, when the process turns out to hold something */
-	int *unknown;		/* device fds that fdinfo does not name */
+	char *command, *vm; /* read once, when the process turns out to hold something */
+	int *unknown;	    /* device fds that fdinfo does not name */
 	size_t n_unknown;
-	int *held;		/* the groups that it holds by a group fd or a cdev */
+	int *held; /* the groups that it holds by a group fd or a cdev */
 	size_t n_held;
 };
 
-static void holder_add(struct scan *s, int group, const char *pid, int fd, enum holder_kind kind,
-		       const char *device, struct fds *f)
+static void holder_add(struct scan *s, int group, const char *pid, int fd,
+		       enum holder_kind kind, const char *device, struct fds *f)
 {
 	struct iommu_group *g = model_find_group(s->m, group);
 	size_t *cap;
@@ -123,8 +123,8 @@ static void holder_add(struct scan *s, int group, const char *pid, int fd, enum 
 	if (!g)
 		return;
 	/*
-	 * The same hold through another fd. One process is scanned at a time, so its holds
-	 * are the last ones of each group: the search stops at the first other pid.
+	 * The same hold through another fd. One process is scanned at a time, so its
+	 * holds are the last ones of each group: the search stops at the first other pid.
 	 */
 	for (size_t i = g->n_holders; i-- > 0 && g->holders[i].pid == f->pid;) {
 		h = &g->holders[i];
@@ -182,7 +182,8 @@ static bool device_fd_syspath(struct scan *s, const char *pid, const char *fd, c
 }
 
 /* One entry of /proc/PID/fd. */
-static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name, struct fds *f)
+static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
+		    struct fds *f)
 {
 	char link[PATH_MAX], addr[PCI_ADDR_MAX];
 	const char *p;
@@ -193,10 +194,11 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 	fd = atoi(name);
 	if (streq(link, "anon_inode:[vfio-device]")) {
 		if (device_fd_syspath(s, pid, name, addr, sizeof(addr))) {
-			holder_add(s, device_group(s, addr), pid, fd, HOLD_DEVICE_FD, addr,
-				   f);
+			holder_add(s, device_group(s, addr), pid, fd, HOLD_DEVICE_FD,
+				   addr, f);
 		} else {
-			f->unknown = xrealloc(f->unknown, (f->n_unknown + 1) * sizeof(int));
+			f->unknown =
+			    xrealloc(f->unknown, (f->n_unknown + 1) * sizeof(int));
 			f->unknown[f->n_unknown++] = fd;
 		}
 		return;
@@ -209,8 +211,8 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 		return;
 	p = link + strlen("/dev/vfio/");
 	if (startswith(p, "devices/vfio")) {
-		_cleanup_free_ char *cls = xasprintf("sys/class/vfio-dev/%s/device",
-						     p + strlen("devices/"));
+		_cleanup_free_ char *cls =
+		    xasprintf("sys/class/vfio-dev/%s/device", p + strlen("devices/"));
 		char target[PATH_MAX];
 
 		if (sysfs_readlink(s->r->fd, cls, target, sizeof(target)) < 0 ||
@@ -225,7 +227,7 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 		return;
 	}
 	if (!group_number_parse(p, &group))
-		return;	/* /dev/vfio/vfio, a container, owns nothing */
+		return; /* /dev/vfio/vfio, a container, owns nothing */
 	if (s->r->live) {
 		struct stat st;
 
@@ -268,7 +270,8 @@ static void scan_process(struct scan *s, int procfd, const char *pid, pid_t pidn
 	 */
 	for (size_t i = 0; i < f.n_unknown; i++)
 		for (size_t gi = 0; gi < f.n_held; gi++)
-			holder_add(s, f.held[gi], pid, f.unknown[i], HOLD_DEVICE_FD, NULL, &f);
+			holder_add(s, f.held[gi], pid, f.unknown[i], HOLD_DEVICE_FD, NULL,
+				   &f);
 	free(f.command);
 	free(f.vm);
 	free(f.unknown);
@@ -297,7 +300,7 @@ int holders_scan(const struct sysroot *r, struct model *m)
 		return 0;
 	ret = sysfs_opendir(r, "proc", &dir);
 	if (ret == -ENOENT)
-		return 0;	/* a snapshot without holders */
+		return 0; /* a snapshot without holders */
 	if (ret < 0)
 		return ret;
 	if (r->live)

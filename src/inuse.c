@@ -23,7 +23,7 @@ struct inuse {
 	struct nl_sock *sock;
 	struct nl_cache *links, *addrs, *routes;
 	bool nl_failed;
-	struct libmnt_table *mounts, *swaps;	/* NULL when unreadable */
+	struct libmnt_table *mounts, *swaps; /* NULL when unreadable */
 	bool mnt_read;
 };
 
@@ -81,7 +81,8 @@ static struct nl_cache *nl_links(struct inuse *u)
 
 static struct nl_cache *nl_addrs(struct inuse *u)
 {
-	if (!u->addrs && nl_sock_get(u) && sym_rtnl_addr_alloc_cache(u->sock, &u->addrs) < 0)
+	if (!u->addrs && nl_sock_get(u) &&
+	    sym_rtnl_addr_alloc_cache(u->sock, &u->addrs) < 0)
 		u->addrs = NULL;
 	return u->addrs;
 }
@@ -159,8 +160,9 @@ static char *net_reason(struct inuse *u, const char *addr, const char *ifname)
 	int master;
 
 	if (!links)
-		return xasprintf("%s: cannot read network interface %s from the kernel (netlink)",
-				 addr, ifname);
+		return xasprintf(
+		    "%s: cannot read network interface %s from the kernel (netlink)",
+		    addr, ifname);
 	if (!link)
 		return NULL;
 	m.ifindex = sym_rtnl_link_get_ifindex(link);
@@ -169,21 +171,27 @@ static char *net_reason(struct inuse *u, const char *addr, const char *ifname)
 		char name[IFNAMSIZ] = "?";
 
 		sym_rtnl_link_i2name(links, master, name, sizeof(name));
-		reason = xasprintf("%s: network interface %s is a port of %s", addr, ifname, name);
+		reason = xasprintf("%s: network interface %s is a port of %s", addr,
+				   ifname, name);
 	} else if (sym_rtnl_link_get_flags(link) & IFF_UP) {
 		if (!nl_addrs(u) || !nl_routes(u)) {
-			reason = xasprintf("%s: cannot read the addresses and routes of network "
-					   "interface %s (netlink)", addr, ifname);
+			reason = xasprintf(
+			    "%s: cannot read the addresses and routes of network "
+			    "interface %s (netlink)",
+			    addr, ifname);
 		} else {
 			sym_nl_cache_foreach(u->addrs, addr_cb, &m);
 			if (m.found) {
-				reason = xasprintf("%s: network interface %s is up with address %s",
-						   addr, ifname, m.found);
+				reason = xasprintf(
+				    "%s: network interface %s is up with address %s",
+				    addr, ifname, m.found);
 			} else {
 				sym_nl_cache_foreach(u->routes, route_cb, &m);
 				if (m.found)
-					reason = xasprintf("%s: network interface %s is up with a "
-							   "route to %s", addr, ifname, m.found);
+					reason = xasprintf(
+					    "%s: network interface %s is up with a "
+					    "route to %s",
+					    addr, ifname, m.found);
 			}
 		}
 	}
@@ -193,8 +201,8 @@ static char *net_reason(struct inuse *u, const char *addr, const char *ifname)
 }
 
 /* The dev_t of a disk and of each of its partitions, from sysfs. */
-static size_t block_devnums(const struct sysroot *r, const char *disk, dev_t *out, size_t max,
-			    char names[][64])
+static size_t block_devnums(const struct sysroot *r, const char *disk, dev_t *out,
+			    size_t max, char names[][64])
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
@@ -214,7 +222,8 @@ static size_t block_devnums(const struct sysroot *r, const char *disk, dev_t *ou
 			continue;
 		mine = streq(de->d_name, disk);
 		if (!mine) {
-			_cleanup_free_ char *needle = xasprintf("/%s/%s", disk, de->d_name);
+			_cleanup_free_ char *needle =
+			    xasprintf("/%s/%s", disk, de->d_name);
 
 			mine = strstr(link, needle) != NULL;
 		}
@@ -256,26 +265,32 @@ static char *block_reason(struct inuse *u, const char *addr, const char *disk)
 	struct libmnt_fs *fs;
 
 	for (size_t i = 0; i < n && !reason; i++) {
-		_cleanup_free_ char *rel = xasprintf("sys/class/block/%s/holders", names[i]);
+		_cleanup_free_ char *rel =
+		    xasprintf("sys/class/block/%s/holders", names[i]);
 
 		if (dir_has_entries(r, rel))
-			reason = xasprintf("%s: block device %s is held by device-mapper or md",
-					   addr, names[i]);
+			reason = xasprintf(
+			    "%s: block device %s is held by device-mapper or md", addr,
+			    names[i]);
 	}
 	if (reason || !r->live)
 		return reason;
 	if (mnt_tables(u) < 0)
-		return xasprintf("%s: cannot read the mount table to see whether its disks are "
-				 "in use", addr);
+		return xasprintf(
+		    "%s: cannot read the mount table to see whether its disks are "
+		    "in use",
+		    addr);
 
 	it = sym_mnt_new_iter(MNT_ITER_FORWARD);
-	while (u->mounts && it && !reason && sym_mnt_table_next_fs(u->mounts, it, &fs) == 0) {
+	while (u->mounts && it && !reason &&
+	       sym_mnt_table_next_fs(u->mounts, it, &fs) == 0) {
 		dev_t dv = sym_mnt_fs_get_devno(fs);
 
 		for (size_t i = 0; i < n && !reason; i++)
 			if (dv == devs[i])
-				reason = xasprintf("%s: block device %s is mounted on %s", addr,
-						   names[i], sym_mnt_fs_get_target(fs));
+				reason =
+				    xasprintf("%s: block device %s is mounted on %s",
+					      addr, names[i], sym_mnt_fs_get_target(fs));
 	}
 	if (it)
 		sym_mnt_free_iter(it);
@@ -283,7 +298,8 @@ static char *block_reason(struct inuse *u, const char *addr, const char *disk)
 		return reason;
 
 	it = sym_mnt_new_iter(MNT_ITER_FORWARD);
-	while (u->swaps && it && !reason && sym_mnt_table_next_fs(u->swaps, it, &fs) == 0) {
+	while (u->swaps && it && !reason &&
+	       sym_mnt_table_next_fs(u->swaps, it, &fs) == 0) {
 		struct stat st;
 		const char *src = sym_mnt_fs_get_source(fs);
 
@@ -291,8 +307,9 @@ static char *block_reason(struct inuse *u, const char *addr, const char *disk)
 			continue;
 		for (size_t i = 0; i < n && !reason; i++)
 			if (st.st_rdev == devs[i])
-				reason = xasprintf("%s: block device %s is in use as swap", addr,
-						   names[i]);
+				reason =
+				    xasprintf("%s: block device %s is in use as swap",
+					      addr, names[i]);
 	}
 	if (it)
 		sym_mnt_free_iter(it);
@@ -322,11 +339,13 @@ static char *drm_reason(const struct sysroot *r, const char *addr, const char *c
 			char link[PATH_MAX];
 
 			if (fe->d_name[0] == '.' ||
-			    sysfs_readlink(dirfd(fds), fe->d_name, link, sizeof(link)) < 0)
+			    sysfs_readlink(dirfd(fds), fe->d_name, link, sizeof(link)) <
+				0)
 				continue;
 			if (streq(link, node))
-				return xasprintf("%s: display device %s is open by pid %s", addr,
-						 card, de->d_name);
+				return xasprintf(
+				    "%s: display device %s is open by pid %s", addr, card,
+				    de->d_name);
 		}
 	}
 	return NULL;

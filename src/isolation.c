@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Why a group holds more than one device: the bridge or function without ACS isolation. */
+/* Why a group holds more than one device: the bridge or function without ACS isolation.
+ */
 #include "config.h"
 
 #include "isolation.h"
@@ -41,7 +42,8 @@ char **isolation_explain(const struct model *m, const struct iommu_group *g)
 	if (g->n_devs < 2)
 		return NULL;
 
-	/* Devices behind a conventional PCI bridge all carry the bridge's requester ID. */
+	/* Devices behind a conventional PCI bridge all carry the bridge's requester ID.
+	 */
 	for (size_t i = 0; i < g->n_devs; i++) {
 		const struct pci_device *d = g->devs[i];
 		struct pci_caps c;
@@ -49,11 +51,14 @@ char **isolation_explain(const struct model *m, const struct iommu_group *g)
 		pciinfo_caps(m->root, d->addr, &c);
 		unreadable |= !c.readable;
 		if (conventional_bridge(d, &c))
-			push_unique(&out, &n,
-				    xasprintf("%s is a %s: DMA from the devices behind it carries the "
-					      "bridge's requester ID, so they cannot be isolated",
-					      d->addr, c.pcie ? "PCIe-to-PCI bridge"
-							      : "conventional PCI bridge"));
+			push_unique(
+			    &out, &n,
+			    xasprintf(
+				"%s is a %s: DMA from the devices behind it carries the "
+				"bridge's requester ID, so they cannot be isolated",
+				d->addr,
+				c.pcie ? "PCIe-to-PCI bridge"
+				       : "conventional PCI bridge"));
 	}
 
 	/* Functions of one slot are isolated from each other only by their own ACS. */
@@ -70,12 +75,15 @@ char **isolation_explain(const struct model *m, const struct iommu_group *g)
 		pciinfo_caps(m->root, d->addr, &c);
 		if (c.acs == ACS_ON)
 			continue;
-		push_unique(&out, &n,
-			    xasprintf("%.*s is a multifunction device whose functions have %s ACS: "
-				      "they can reach each other without the IOMMU",
-				      (int)(strrchr(d->addr, '.') - d->addr), d->addr,
-				      c.acs == ACS_UNKNOWN ? "unknown (config space unreadable)"
-							   : c.acs == ACS_ABSENT ? "no" : "disabled"));
+		push_unique(
+		    &out, &n,
+		    xasprintf(
+			"%.*s is a multifunction device whose functions have %s ACS: "
+			"they can reach each other without the IOMMU",
+			(int)(strrchr(d->addr, '.') - d->addr), d->addr,
+			c.acs == ACS_UNKNOWN  ? "unknown (config space unreadable)"
+			: c.acs == ACS_ABSENT ? "no"
+					      : "disabled"));
 	}
 
 	/* Otherwise the first port upstream without ACS lets everything below it talk. */
@@ -83,8 +91,8 @@ char **isolation_explain(const struct model *m, const struct iommu_group *g)
 		const struct pci_device *d = g->devs[i];
 		const char *up = d->parent;
 		/*
-		 * A domain has 256 buses, so no path up has more bridges: a hand-made tree
-		 * can put a bridge below its own child.
+		 * A domain has 256 buses, so no path up has more bridges: a hand-made
+		 * tree can put a bridge below its own child.
 		 */
 		unsigned hops = 0;
 
@@ -99,22 +107,26 @@ char **isolation_explain(const struct model *m, const struct iommu_group *g)
 			    (c.pcie_type == PCI_EXP_TYPE_ROOT_PORT ||
 			     c.pcie_type == PCI_EXP_TYPE_DOWNSTREAM)) {
 				if (p->group == g->number || c.acs != ACS_UNKNOWN)
-					push_unique(&out, &n,
-						    xasprintf("%s (%s) has %s ACS: the devices below "
-							      "it are not isolated from each other",
-							      p->addr,
-							      pciinfo_pcie_type_name(c.pcie_type),
-							      c.acs == ACS_ABSENT ? "no"
-							      : c.acs == ACS_OFF ? "disabled"
-										 : "unknown"));
+					push_unique(
+					    &out, &n,
+					    xasprintf(
+						"%s (%s) has %s ACS: the devices below "
+						"it are not isolated from each other",
+						p->addr,
+						pciinfo_pcie_type_name(c.pcie_type),
+						c.acs == ACS_ABSENT ? "no"
+						: c.acs == ACS_OFF  ? "disabled"
+								    : "unknown"));
 				break;
 			}
 			up = p->parent;
 		}
 	}
 	if (n == 0)
-		strv_push(&out, &n,
-			  xstrdup(unreadable ? "unknown: config space is readable only by root"
-					     : "unknown: no bridge or function without ACS found"));
+		strv_push(
+		    &out, &n,
+		    xstrdup(unreadable
+				? "unknown: config space is readable only by root"
+				: "unknown: no bridge or function without ACS found"));
 	return out;
 }

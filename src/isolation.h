@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Why a group holds more than one device: the bridge or function without ACS isolation. */
+/* Why a group holds more than one device: the bridge or function without ACS isolation.
+ */
 #pragma once
 
 #include "group.h"

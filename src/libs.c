@@ -33,13 +33,19 @@ struct library {
 };
 
 static struct library libkmod = {
-	.soname = LIBKMOD_SONAME, .symbols = kmod_symbols, .n = ARRAY_SIZE(kmod_symbols),
+	.soname = LIBKMOD_SONAME,
+	.symbols = kmod_symbols,
+	.n = ARRAY_SIZE(kmod_symbols),
 };
 static struct library libmount = {
-	.soname = LIBMOUNT_SONAME, .symbols = mount_symbols, .n = ARRAY_SIZE(mount_symbols),
+	.soname = LIBMOUNT_SONAME,
+	.symbols = mount_symbols,
+	.n = ARRAY_SIZE(mount_symbols),
 };
 static struct library libnl = {
-	.soname = LIBNL_ROUTE_SONAME, .symbols = nl_symbols, .n = ARRAY_SIZE(nl_symbols),
+	.soname = LIBNL_ROUTE_SONAME,
+	.symbols = nl_symbols,
+	.n = ARRAY_SIZE(nl_symbols),
 };
 
 static int library_open(struct library *l)
@@ -52,7 +58,8 @@ static int library_open(struct library *l)
 		return -1;
 	/*
 	 * Lazily bound: of libnl-route's 480 PLT entries a check calls a few dozen, and
-	 * binding them all took half of its load. Every symbol used here is looked up below.
+	 * binding them all took half of its load. Every symbol used here is looked up
+	 * below.
 	 */
 	h = dlopen(l->soname, RTLD_LAZY | RTLD_LOCAL);
 	if (!h) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Operations that move devices and groups between drivers: plan, journal, execute, verify. */
+/* Operations that move devices and groups between drivers: plan, journal, execute,
+ * verify. */
 #include "config.h"
 
 #include <errno.h>
@@ -48,15 +49,15 @@ enum step_kind {
 struct step {
 	enum step_kind kind;
 	char addr[PCI_ADDR_MAX];
-	char *driver;		/* module, override value ("" clears), or driver to (un)bind */
+	char *driver; /* module, override value ("" clears), or driver to (un)bind */
 };
 
 /* Where each device starts and where the plan takes it. */
 struct devstate {
 	char addr[PCI_ADDR_MAX];
-	char *driver, *override;	/* before */
-	char *want_driver, *want_override;	/* after; KERNEL_CHOICE: the kernel's pick */
-	char *netifs;		/* its network interfaces, comma-separated, or NULL */
+	char *driver, *override;	   /* before */
+	char *want_driver, *want_override; /* after; KERNEL_CHOICE: the kernel's pick */
+	char *netifs; /* its network interfaces, comma-separated, or NULL */
 };
 
 struct plan {
@@ -86,7 +87,8 @@ static void plan_free(struct plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static void plan_add(struct plan *p, enum step_kind kind, const char *addr, const char *driver)
+static void plan_add(struct plan *p, enum step_kind kind, const char *addr,
+		     const char *driver)
 {
 	struct step *s;
 
@@ -111,7 +113,8 @@ static struct devstate *plan_dev(struct plan *p, const struct pci_device *d,
 	s->want_override = xstrdup(want_override);
 	s->netifs = NULL;
 	for (size_t i = 0; i < d->n_net; i++) {
-		char *t = xasprintf("%s%s%s", s->netifs ? s->netifs : "", i ? "," : "", d->net[i]);
+		char *t = xasprintf("%s%s%s", s->netifs ? s->netifs : "", i ? "," : "",
+				    d->net[i]);
 
 		free(s->netifs);
 		s->netifs = t;
@@ -158,7 +161,8 @@ static void plan_converge(struct plan *p, const char *addr, const char *cur_drv,
 		plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
 }
 
-/* A pasted plan is safe shell: every name in it is quoted (shell_quote(), shell_write()). */
+/* A pasted plan is safe shell: every name in it is quoted (shell_quote(), shell_write()).
+ */
 static char *step_text(const struct plan *p, const struct step *s)
 {
 	_cleanup_free_ char *path = NULL, *word = NULL;
@@ -176,8 +180,7 @@ static char *step_text(const struct plan *p, const struct step *s)
 	case STEP_BIND:
 		path = xasprintf("/sys/bus/pci/drivers/%s/bind", s->driver);
 		return shell_write(s->addr, path);
-	case STEP_PROBE:
-		return shell_write(s->addr, "/sys/bus/pci/drivers_probe");
+	case STEP_PROBE: return shell_write(s->addr, "/sys/bus/pci/drivers_probe");
 	case STEP_CHOWN:
 		return xasprintf("chown %u:%u /dev/vfio/%d && chmod 0660 /dev/vfio/%d",
 				 (unsigned)p->uid, (unsigned)p->gid, p->group, p->group);
@@ -244,11 +247,12 @@ static int module_load(struct kmod_ctx *ctx, const char *name)
 
 	if (module_lookup(ctx, name, &list) < 0)
 		return -ENOENT;
-	sym_kmod_list_foreach(l, list) {
+	sym_kmod_list_foreach(l, list)
+	{
 		struct kmod_module *mod = sym_kmod_module_get_module(l);
 
-		ret = sym_kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY,
-						      NULL, NULL, NULL, NULL);
+		ret = sym_kmod_module_probe_insert_module(
+		    mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY, NULL, NULL, NULL, NULL);
 		sym_kmod_module_unref(mod);
 		if (ret >= 0)
 			break;
@@ -264,12 +268,13 @@ static char *auto_driver(struct kmod_ctx *ctx, const struct pci_device *d)
 	struct kmod_list *list = NULL, *l;
 	char *found = NULL;
 
-	snprintf(alias, sizeof(alias),
-		 "vfio_pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X", d->vendor, d->device,
-		 d->subvendor, d->subdevice, (unsigned)(d->class >> 16) & 0xff,
-		 (unsigned)(d->class >> 8) & 0xff, (unsigned)d->class & 0xff);
+	snprintf(alias, sizeof(alias), "vfio_pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X",
+		 d->vendor, d->device, d->subvendor, d->subdevice,
+		 (unsigned)(d->class >> 16) & 0xff, (unsigned)(d->class >> 8) & 0xff,
+		 (unsigned)d->class & 0xff);
 	if (module_lookup(ctx, alias, &list) == 0) {
-		sym_kmod_list_foreach(l, list) {
+		sym_kmod_list_foreach(l, list)
+		{
 			struct kmod_module *mod = sym_kmod_module_get_module(l);
 			const char *name = sym_kmod_module_get_name(mod);
 
@@ -316,18 +321,20 @@ static void lock_heartbeat(int fd)
 }
 
 /*
- * Waits for the lock while its holder makes progress. Every write of the holder in the run
- * directory (the lock file at each step, the journal, the claim records) and its closing
- * the lock file when it is done wake the waiter through inotify; the wait gives up only
- * when nothing has happened there for LOCK_PATIENCE times the timeout. At boot the udev
- * rule and the unit may run at once, and neither must fail because the other is at work.
+ * Waits for the lock while its holder makes progress. Every write of the holder in the
+ * run directory (the lock file at each step, the journal, the claim records) and its
+ * closing the lock file when it is done wake the waiter through inotify; the wait gives
+ * up only when nothing has happened there for LOCK_PATIENCE times the timeout. At boot
+ * the udev rule and the unit may run at once, and neither must fail because the other is
+ * at work.
  */
 static int lock_wait(const struct sysroot *r, int fd, double timeout)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	_cleanup_close_ int ifd = -1, dfd = -1;
 	double patience = timeout * LOCK_PATIENCE, deadline = now() + patience;
-	char watch[64], ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char watch[64],
+	    ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct pollfd pfd;
 
 	dfd = sysfs_open(r, RUN_DIR, O_RDONLY | O_DIRECTORY);
@@ -337,11 +344,13 @@ static int lock_wait(const struct sysroot *r, int fd, double timeout)
 	if (ifd < 0)
 		return -errno;
 	snprintf(watch, sizeof(watch), "/proc/self/fd/%d", dfd);
-	if (inotify_add_watch(ifd, watch, IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE |
-				     IN_MOVED_TO) < 0)
+	if (inotify_add_watch(ifd, watch,
+			      IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE |
+				  IN_MOVED_TO) < 0)
 		return -errno;
 	pfd = (struct pollfd){ .fd = ifd, .events = POLLIN };
-	/* The watch is in place before the next try: a release in between is not missed. */
+	/* The watch is in place before the next try: a release in between is not missed.
+	 */
 	for (;;) {
 		double left;
 		int n;
@@ -385,7 +394,9 @@ static int lock_take(const struct sysroot *r, double timeout, pid_t *holder)
 		if (ret < 0) {
 			struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 
-			*holder = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? q.l_pid : 0;
+			*holder = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK
+				      ? q.l_pid
+				      : 0;
 			close(fd);
 			return ret;
 		}
@@ -401,7 +412,8 @@ static int write_synced(const struct sysroot *r, const char *rel, const char *te
 	int fd;
 	size_t len = strlen(text);
 
-	fd = openat(r->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(r->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
@@ -432,8 +444,8 @@ static int write_synced(const struct sysroot *r, const char *rel, const char *te
 #define RECORD_VERSION 2
 
 /*
- * The longest driver_override the kernel keeps: its store refuses a write of PAGE_SIZE - 1
- * bytes or more, and cuts the value at the first newline (a leading one clears it).
+ * The longest driver_override the kernel keeps: its store refuses a write of PAGE_SIZE -
+ * 1 bytes or more, and cuts the value at the first newline (a leading one clears it).
  */
 static size_t override_max(void)
 {
@@ -444,13 +456,15 @@ static size_t override_max(void)
 
 static bool override_valid(const char *s, size_t len)
 {
-	return len > 0 && len <= override_max() && strlen(s) == len && !memchr(s, '\n', len);
+	return len > 0 && len <= override_max() && strlen(s) == len &&
+	       !memchr(s, '\n', len);
 }
 
 /* driver_override as the kernel holds it, byte for byte; NULL when it is clear. */
 static char *override_read(const struct sysroot *r, const char *addr)
 {
-	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/driver_override", addr);
+	_cleanup_free_ char *rel =
+	    xasprintf("sys/bus/pci/devices/%s/driver_override", addr);
 	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
 	size_t cap = override_max() + 2, len = 0;
 	_cleanup_free_ char *buf = xmalloc(cap + 1);
@@ -524,12 +538,14 @@ static int record_parse(const char *text, const char *format, json_object **ret,
 	json_tokener_free(tok);
 	if (!json_object_is_type(o, json_type_object) ||
 	    !json_object_object_get_ex(o, "format", &v) ||
-	    !json_object_is_type(v, json_type_string) || !streq(json_object_get_string(v), format)) {
+	    !json_object_is_type(v, json_type_string) ||
+	    !streq(json_object_get_string(v), format)) {
 		json_object_put(o);
 		*why = "not a record of this kind";
 		return -EBADMSG;
 	}
-	if (!json_object_object_get_ex(o, "version", &v) || !json_object_is_type(v, json_type_int) ||
+	if (!json_object_object_get_ex(o, "version", &v) ||
+	    !json_object_is_type(v, json_type_int) ||
 	    json_object_get_int64(v) != RECORD_VERSION) {
 		json_object_put(o);
 		*why = "a format version that this dmaownctl does not read";
@@ -540,13 +556,14 @@ static int record_parse(const char *text, const char *format, json_object **ret,
 }
 
 enum field_kind {
-	FIELD_DRIVER,		/* a driver name, as the command line takes it */
-	FIELD_WANT_DRIVER,	/* the same, or KERNEL_CHOICE */
-	FIELD_OVERRIDE,		/* a driver_override value, any bytes the kernel keeps */
+	FIELD_DRIVER,	   /* a driver name, as the command line takes it */
+	FIELD_WANT_DRIVER, /* the same, or KERNEL_CHOICE */
+	FIELD_OVERRIDE,	   /* a driver_override value, any bytes the kernel keeps */
 };
 
 /* A string or null member into *out (NULL for null); false when it is anything else. */
-static bool record_field(json_object *o, const char *key, enum field_kind kind, char **out)
+static bool record_field(json_object *o, const char *key, enum field_kind kind,
+			 char **out)
 {
 	json_object *v;
 	const char *s;
@@ -555,7 +572,7 @@ static bool record_field(json_object *o, const char *key, enum field_kind kind, 
 	if (!json_object_object_get_ex(o, key, &v))
 		return false;
 	if (!v)
-		return true;	/* null */
+		return true; /* null */
 	if (!json_object_is_type(v, json_type_string))
 		return false;
 	s = json_object_get_string(v);
@@ -584,7 +601,8 @@ static bool record_addr(json_object *o, const char *key, char *addr)
 	char norm[PCI_ADDR_MAX];
 	const char *s;
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return false;
 	s = json_object_get_string(v);
 	if (pci_addr_normalize(s, norm, sizeof(norm)) < 0 || !streq(norm, s))
@@ -600,8 +618,9 @@ static json_object *json_string_or_null(const char *s)
 
 static char *record_text(json_object *o)
 {
-	char *text = xasprintf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *text = xasprintf(
+	    "%s\n", json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 
 	json_object_put(o);
 	return text;
@@ -622,15 +641,18 @@ static char *journal_text(const struct plan *p, const char *op)
 		json_object_object_add(dev, "device", json_object_new_string(d->addr));
 		json_object_object_add(dev, "driver", json_string_or_null(d->driver));
 		json_object_object_add(dev, "override", json_string_or_null(d->override));
-		json_object_object_add(dev, "want_driver", json_string_or_null(d->want_driver));
-		json_object_object_add(dev, "want_override", json_string_or_null(d->want_override));
+		json_object_object_add(dev, "want_driver",
+				       json_string_or_null(d->want_driver));
+		json_object_object_add(dev, "want_override",
+				       json_string_or_null(d->want_override));
 		json_object_array_add(devs, dev);
 	}
 	json_object_object_add(o, "devices", devs);
 	return record_text(o);
 }
 
-static const char *const journal_ops[] = { "claim-group", "release", "unbind", "bind", "override" };
+static const char *const journal_ops[] = { "claim-group", "release", "unbind", "bind",
+					   "override" };
 
 static int journal_parse(const char *text, struct plan *p, char **op, const char **why)
 {
@@ -642,7 +664,8 @@ static int journal_parse(const char *text, struct plan *p, char **op, const char
 		return ret;
 	ret = -EBADMSG;
 	*why = "no operation that dmaownctl knows";
-	if (!json_object_object_get_ex(o, "op", &v) || !json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(o, "op", &v) ||
+	    !json_object_is_type(v, json_type_string))
 		goto out;
 	for (size_t i = 0; i < ARRAY_SIZE(journal_ops); i++)
 		if (streq(json_object_get_string(v), journal_ops[i]))
@@ -650,8 +673,9 @@ static int journal_parse(const char *text, struct plan *p, char **op, const char
 	if (!*op)
 		goto out;
 	*why = "no group number";
-	if (!json_object_object_get_ex(o, "group", &v) || !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < 0 || json_object_get_int64(v) > INT_MAX)
+	if (!json_object_object_get_ex(o, "group", &v) ||
+	    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+	    json_object_get_int64(v) > INT_MAX)
 		goto out;
 	p->group = (int)json_object_get_int64(v);
 	*why = "no list of devices";
@@ -665,13 +689,16 @@ static int journal_parse(const char *text, struct plan *p, char **op, const char
 		struct devstate *d = &p->devs[p->n_devs++];
 
 		*why = "a device that is not a full PCI address";
-		if (!json_object_is_type(dev, json_type_object) || !record_addr(dev, "device", d->addr))
+		if (!json_object_is_type(dev, json_type_object) ||
+		    !record_addr(dev, "device", d->addr))
 			goto out;
 		*why = "a driver name or driver_override value outside the grammar";
 		if (!record_field(dev, "driver", FIELD_DRIVER, &d->driver) ||
 		    !record_field(dev, "override", FIELD_OVERRIDE, &d->override) ||
-		    !record_field(dev, "want_driver", FIELD_WANT_DRIVER, &d->want_driver) ||
-		    !record_field(dev, "want_override", FIELD_OVERRIDE, &d->want_override))
+		    !record_field(dev, "want_driver", FIELD_WANT_DRIVER,
+				  &d->want_driver) ||
+		    !record_field(dev, "want_override", FIELD_OVERRIDE,
+				  &d->want_override))
 			goto out;
 	}
 	ret = 0;
@@ -681,7 +708,8 @@ out:
 }
 
 /* The journal, checked whole; -ENOENT when there is none, -EBADMSG (and why) when bad. */
-static int journal_read(const struct sysroot *r, struct plan *p, char **op, const char **why)
+static int journal_read(const struct sysroot *r, struct plan *p, char **op,
+			const char **why)
 {
 	_cleanup_free_ char *text = NULL;
 	int ret;
@@ -697,7 +725,8 @@ static int journal_read(const struct sysroot *r, struct plan *p, char **op, cons
 	if (ret < 0)
 		return ret;
 	if (startswith(text, "dmaownctl-journal 1\n")) {
-		*why = "written by an older dmaownctl, in a format this one does not read";
+		*why =
+		    "written by an older dmaownctl, in a format this one does not read";
 		return -EBADMSG;
 	}
 	ret = journal_parse(text, p, op, why);
@@ -739,7 +768,8 @@ static int claimed_write(const struct sysroot *r, const struct devstate *d)
 	json_object_object_add(o, "device", json_object_new_string(d->addr));
 	json_object_object_add(o, "driver", json_string_or_null(d->driver));
 	json_object_object_add(o, "override", json_string_or_null(d->override));
-	for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+	for (char *t = list ? strtok_r(list, ",", &save) : NULL; t;
+	     t = strtok_r(NULL, ",", &save))
 		json_object_array_add(netifs, json_object_new_string(t));
 	json_object_object_add(o, "netifs", netifs);
 	text = record_text(o);
@@ -811,7 +841,8 @@ static int claimed_parse(const char *addr, const char *text, struct claimed *cl,
 	    !record_field(o, "override", FIELD_OVERRIDE, &cl->override))
 		goto out;
 	*why = "a network interface name outside the grammar";
-	if (!json_object_object_get_ex(o, "netifs", &v) || !json_object_is_type(v, json_type_array))
+	if (!json_object_object_get_ex(o, "netifs", &v) ||
+	    !json_object_is_type(v, json_type_array))
 		goto out;
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
 		json_object *n = json_object_array_get_idx(v, i);
@@ -848,7 +879,8 @@ static int claimed_read(const struct sysroot *r, const char *addr, struct claime
 	return claimed_parse(addr, text, cl, why);
 }
 
-/* The claimed device that had network interface IFNAME, into addr; bad records name none. */
+/* The claimed device that had network interface IFNAME, into addr; bad records name none.
+ */
 static bool claimed_find_netif(const struct sysroot *r, const char *ifname, char *addr,
 			       size_t size)
 {
@@ -891,9 +923,9 @@ struct exec {
 	struct udev_monitor *mon;
 	struct kmod_ctx *kmod;
 	double timeout;
-	int lockfd;		/* rewritten at each step: the sign of life that waiters see */
-	char *error;		/* the first failure, one line */
-	long stop_after;	/* test hook: die after this many steps, -1 never */
+	int lockfd;	 /* rewritten at each step: the sign of life that waiters see */
+	char *error;	 /* the first failure, one line */
+	long stop_after; /* test hook: die after this many steps, -1 never */
 	size_t done;
 };
 
@@ -1010,8 +1042,9 @@ static int write_and_wait(struct exec *e, const char *rel, const char *addr,
 /* A modalias as the kernel writes it; anything else is not printed. */
 static bool modalias_valid(const char *s)
 {
-	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-			    ":*_.-") == strlen(s);
+	return *s &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			 ":*_.-") == strlen(s);
 }
 
 /*
@@ -1022,7 +1055,8 @@ static bool modalias_valid(const char *s)
  */
 static int step_probe(struct exec *e, const struct step *s)
 {
-	_cleanup_free_ char *alias_rel = xasprintf("sys/bus/pci/devices/%s/modalias", s->addr);
+	_cleanup_free_ char *alias_rel =
+	    xasprintf("sys/bus/pci/devices/%s/modalias", s->addr);
 	_cleanup_free_ char *drv = NULL;
 	char alias[256] = "";
 	int load = -ENOENT, ret;
@@ -1034,7 +1068,7 @@ static int step_probe(struct exec *e, const struct step *s)
 	}
 	drv = current_driver(e->r, s->addr);
 	if (drv)
-		return 0;	/* loading the module bound it already */
+		return 0; /* loading the module bound it already */
 	ret = write_rel(e->r, "sys/bus/pci/drivers_probe", s->addr);
 	drv = current_driver(e->r, s->addr);
 	if (drv)
@@ -1043,15 +1077,20 @@ static int step_probe(struct exec *e, const struct step *s)
 	if (!modalias_valid(alias))
 		snprintf(alias, sizeof(alias), "%s", "(unreadable)");
 	if (load == -ENOENT)
-		e->error = xasprintf("%s would be left without a driver: no module or built-in "
-				     "driver matches its modalias %s", s->addr, alias);
+		e->error =
+		    xasprintf("%s would be left without a driver: no module or built-in "
+			      "driver matches its modalias %s",
+			      s->addr, alias);
 	else if (load < 0)
-		e->error = xasprintf("%s would be left without a driver: loading the module for "
-				     "its modalias %s failed (%s)", s->addr, alias, strerror(-load));
+		e->error =
+		    xasprintf("%s would be left without a driver: loading the module for "
+			      "its modalias %s failed (%s)",
+			      s->addr, alias, strerror(-load));
 	else
-		e->error = xasprintf("%s would be left without a driver: the driver for its "
-				     "modalias %s did not take it (%s; see the kernel log)",
-				     s->addr, alias, ret < 0 ? errno_name(-ret) : "no probe matched");
+		e->error = xasprintf(
+		    "%s would be left without a driver: the driver for its "
+		    "modalias %s did not take it (%s; see the kernel log)",
+		    s->addr, alias, ret < 0 ? errno_name(-ret) : "no probe matched");
 	return ret < 0 ? ret : -ENODEV;
 }
 
@@ -1062,14 +1101,16 @@ static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 
 	switch (s->kind) {
 	case STEP_LOAD_MODULE:
-		if (driver_loaded(e->r, streq(s->driver, "vfio_pci") ? "vfio-pci" : s->driver))
+		if (driver_loaded(e->r,
+				  streq(s->driver, "vfio_pci") ? "vfio-pci" : s->driver))
 			return 0;
 		if (!e->kmod)
 			e->kmod = kmod_open(e->r);
 		ret = module_load(e->kmod, s->driver);
 		if (ret < 0)
-			e->error = xasprintf("cannot load module %s: %s", s->driver,
-					     ret == -ENOENT ? "not found" : strerror(-ret));
+			e->error =
+			    xasprintf("cannot load module %s: %s", s->driver,
+				      ret == -ENOENT ? "not found" : strerror(-ret));
 		return ret;
 	case STEP_SET_OVERRIDE:
 		rel = xasprintf("sys/bus/pci/devices/%s/driver_override", s->addr);
@@ -1088,8 +1129,7 @@ static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 		if (ret == 0 && !streq_ptr(drv, s->driver))
 			ret = -ENODEV;
 		break;
-	case STEP_PROBE:
-		return step_probe(e, s);
+	case STEP_PROBE: return step_probe(e, s);
 	case STEP_CHOWN: {
 		_cleanup_free_ char *node = xasprintf("dev/vfio/%d", p->group);
 
@@ -1101,8 +1141,8 @@ static int step_run(struct exec *e, const struct plan *p, const struct step *s)
 	}
 	}
 	if (ret < 0 && !e->error)
-		e->error = xasprintf("%s: the kernel answered %s (%s)", text, errno_name(-ret),
-				     strerror(-ret));
+		e->error = xasprintf("%s: the kernel answered %s (%s)", text,
+				     errno_name(-ret), strerror(-ret));
 	return ret;
 }
 
@@ -1124,20 +1164,22 @@ static int plan_execute(struct exec *e, const struct plan *p, size_t from)
 }
 
 /* Plans the way from what sysfs says now to each device's state "before" (or "want"). */
-static void plan_restore(const struct sysroot *r, const struct plan *from, struct plan *to,
-			 bool forward)
+static void plan_restore(const struct sysroot *r, const struct plan *from,
+			 struct plan *to, bool forward)
 {
 	memset(to, 0, sizeof(*to));
 	to->group = from->group;
 	for (size_t i = from->n_devs; i-- > 0;) {
-		const struct devstate *d = &from->devs[forward ? from->n_devs - 1 - i : i];
+		const struct devstate *d =
+		    &from->devs[forward ? from->n_devs - 1 - i : i];
 		_cleanup_free_ char *drv = current_driver(r, d->addr);
 		_cleanup_free_ char *ov = override_read(r, d->addr);
 		const char *want_drv = forward ? d->want_driver : d->driver;
 		const char *want_ov = forward ? d->want_override : d->override;
 
-		if (want_drv && streq(want_drv, KERNEL_CHOICE) && drv && !streq(drv, d->driver ? d->driver : ""))
-			continue;	/* the kernel chose already */
+		if (want_drv && streq(want_drv, KERNEL_CHOICE) && drv &&
+		    !streq(drv, d->driver ? d->driver : ""))
+			continue; /* the kernel chose already */
 		plan_converge(to, d->addr, drv, ov, want_drv, want_ov);
 	}
 }
@@ -1195,7 +1237,8 @@ _printf_(3, 4) static int say(struct ctx *c, int code, const char *fmt, ...)
 	free(c->res->message);
 	c->res->message = NULL;
 	va_start(ap, fmt);
-	/* Escaped whole, once, here: whoever prints it (report, apply, top) prints it as is. */
+	/* Escaped whole, once, here: whoever prints it (report, apply, top) prints it as
+	 * is. */
 	if (vasprintf(&msg, fmt, ap) >= 0)
 		c->res->message = str_escape(msg);
 	va_end(ap);
@@ -1212,8 +1255,9 @@ static char *holders_text(const struct iommu_group *g)
 
 		if (i > 0 && g->holders[i - 1].pid == h->pid)
 			continue;
-		t = xasprintf("%s%spid %d (%s%s%s)", s, *s ? ", " : "", h->pid, h->command,
-			      h->vm_name ? ", VM " : "", h->vm_name ? h->vm_name : "");
+		t = xasprintf("%s%spid %d (%s%s%s)", s, *s ? ", " : "", h->pid,
+			      h->command, h->vm_name ? ", VM " : "",
+			      h->vm_name ? h->vm_name : "");
 		free(s);
 		s = t;
 	}
@@ -1225,12 +1269,14 @@ static int resolve(struct ctx *c, bool device_only)
 	int ret;
 
 	if (device_only && !pci_addr_valid(c->req->arg) && !ifname_valid(c->req->arg))
-		return say(c, EXIT_USAGE, "invalid device '%s': expected a PCI address "
-			   "(0000:03:00.0 or 03:00.0) or a network interface name", c->req->arg);
+		return say(c, EXIT_USAGE,
+			   "invalid device '%s': expected a PCI address "
+			   "(0000:03:00.0 or 03:00.0) or a network interface name",
+			   c->req->arg);
 	if (device_only && pci_addr_valid(c->req->arg) == false &&
 	    strspn(c->req->arg, "0123456789") == strlen(c->req->arg))
-		return say(c, EXIT_USAGE, "'%s' is a group: this command takes one device",
-			   c->req->arg);
+		return say(c, EXIT_USAGE,
+			   "'%s' is a group: this command takes one device", c->req->arg);
 	ret = model_resolve(c->r, &c->m, c->req->arg, &c->g, &c->d);
 	if (ret == -ENOENT && !pci_addr_valid(c->req->arg) && ifname_valid(c->req->arg)) {
 		char addr[PCI_ADDR_MAX];
@@ -1240,19 +1286,24 @@ static int resolve(struct ctx *c, bool device_only)
 			ret = model_resolve(c->r, &c->m, addr, &c->g, &c->d);
 	}
 	switch (ret) {
-	case 0:
-		return EXIT_DONE;
+	case 0: return EXIT_DONE;
 	case -EINVAL:
-		return say(c, EXIT_USAGE, "invalid name '%s': expected a group number, a PCI "
-			   "address (0000:03:00.0 or 03:00.0) or a network interface name",
-			   c->req->arg);
+		return say(
+		    c, EXIT_USAGE,
+		    "invalid name '%s': expected a group number, a PCI "
+		    "address (0000:03:00.0 or 03:00.0) or a network interface name",
+		    c->req->arg);
 	case -ENODEV:
-		return say(c, EXIT_USAGE, "%s is not the interface of a PCI device", c->req->arg);
+		return say(c, EXIT_USAGE, "%s is not the interface of a PCI device",
+			   c->req->arg);
 	case -ENXIO:
 		if (device_only)
-			return EXIT_DONE;	/* one device, no group: checked by the caller */
-		return say(c, EXIT_REFUSED, "%s is in no IOMMU group: the IOMMU is off or "
-			   "absent (boot with intel_iommu=on or amd_iommu=on)", c->req->arg);
+			return EXIT_DONE; /* one device, no group: checked by the caller
+					   */
+		return say(c, EXIT_REFUSED,
+			   "%s is in no IOMMU group: the IOMMU is off or "
+			   "absent (boot with intel_iommu=on or amd_iommu=on)",
+			   c->req->arg);
 	}
 	return say(c, EXIT_USAGE, "no such group or device: %s", c->req->arg);
 }
@@ -1260,8 +1311,10 @@ static int resolve(struct ctx *c, bool device_only)
 static int check_driver_name(struct ctx *c, const char *driver)
 {
 	if (!driver_name_valid(driver))
-		return say(c, EXIT_USAGE, "invalid driver name '%s': letters, digits, '_', '.' "
-			   "and '-' only", driver);
+		return say(c, EXIT_USAGE,
+			   "invalid driver name '%s': letters, digits, '_', '.' "
+			   "and '-' only",
+			   driver);
 	return EXIT_DONE;
 }
 
@@ -1329,14 +1382,18 @@ static int plan_claim(struct ctx *c)
 	if (ret)
 		return ret;
 	if (!streq(want, "auto") && group_driver_kind(want, false) != DRV_VFIO)
-		return say(c, EXIT_USAGE, "%s is not a VFIO driver: claim-group binds vfio-pci "
-			   "or a VFIO variant driver", want);
+		return say(c, EXIT_USAGE,
+			   "%s is not a VFIO driver: claim-group binds vfio-pci "
+			   "or a VFIO variant driver",
+			   want);
 	if ((ret = plan_owner(c)))
 		return ret;
 	c->plan.group = c->g->number;
 	if (c->g->noiommu && !c->req->allow_noiommu)
-		return say(c, EXIT_REFUSED, "group %d is a noiommu group: no DMA isolation at "
-			   "all; --allow-noiommu accepts that", c->g->number);
+		return say(c, EXIT_REFUSED,
+			   "group %d is a noiommu group: no DMA isolation at "
+			   "all; --allow-noiommu accepts that",
+			   c->g->number);
 	if (c->g->n_holders) {
 		_cleanup_free_ char *h = holders_text(c->g);
 
@@ -1352,25 +1409,32 @@ static int plan_claim(struct ctx *c)
 		_cleanup_free_ char *reason = NULL, *drv = NULL;
 
 		if (d->header == HDR_BRIDGE || d->header == HDR_CARDBUS) {
-			/* vfio-pci refuses bridges; a port driver may stay (managed DMA). */
+			/* vfio-pci refuses bridges; a port driver may stay (managed DMA).
+			 */
 			if (d->kind == DRV_KERNEL)
-				return say(c, EXIT_REFUSED, "%s: bridge bound to %s, an ordinary "
-					   "driver: the kernel would refuse the claim (EPERM), "
-					   "and vfio-pci does not take bridges", d->addr, d->driver);
+				return say(
+				    c, EXIT_REFUSED,
+				    "%s: bridge bound to %s, an ordinary "
+				    "driver: the kernel would refuse the claim (EPERM), "
+				    "and vfio-pci does not take bridges",
+				    d->addr, d->driver);
 			continue;
 		}
 		if (d->header == HDR_UNKNOWN)
-			return say(c, EXIT_REFUSED, "%s: its config header cannot be read", d->addr);
+			return say(c, EXIT_REFUSED,
+				   "%s: its config header cannot be read", d->addr);
 		if (d->sriov_numvfs > 0)
-			return say(c, EXIT_REFUSED, "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
-				   "refuses it (EBUSY); set sriov_numvfs to 0 first", d->addr,
-				   d->sriov_numvfs);
+			return say(c, EXIT_REFUSED,
+				   "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
+				   "refuses it (EBUSY); set sriov_numvfs to 0 first",
+				   d->addr, d->sriov_numvfs);
 		if (d->kind == DRV_VFIO)
-			continue;	/* already where it should be */
+			continue; /* already where it should be */
 		if (!c->req->force && d->driver) {
 			reason = ctx_inuse_reason(c, d);
 			if (reason)
-				return say(c, EXIT_REFUSED, "%s (--force takes it anyway)", reason);
+				return say(c, EXIT_REFUSED,
+					   "%s (--force takes it anyway)", reason);
 		}
 		drv = streq(want, "auto") ? auto_driver(ctx_kmod(c), d) : xstrdup(want);
 		if (streq(drv, "vfio_pci")) {
@@ -1381,8 +1445,10 @@ static int plan_claim(struct ctx *c)
 			struct kmod_list *l = NULL;
 
 			if (module_lookup(ctx_kmod(c), drv, &l) < 0)
-				return say(c, EXIT_FAILED, "%s: driver %s is not loaded and no module "
-					   "provides it: nothing was changed", d->addr, drv);
+				return say(c, EXIT_FAILED,
+					   "%s: driver %s is not loaded and no module "
+					   "provides it: nothing was changed",
+					   d->addr, drv);
 			sym_kmod_module_unref_list(l);
 			plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
 		}
@@ -1407,8 +1473,10 @@ static int plan_release(struct ctx *c)
 	if (c->g->n_holders) {
 		_cleanup_free_ char *h = holders_text(c->g);
 
-		return say(c, EXIT_REFUSED, "group %d is held by %s: an unbind would block until "
-			   "they let go", c->g->number, h);
+		return say(c, EXIT_REFUSED,
+			   "group %d is held by %s: an unbind would block until "
+			   "they let go",
+			   c->g->number, h);
 	}
 	for (size_t i = 0; i < c->g->n_devs; i++) {
 		struct pci_device *d = c->g->devs[i];
@@ -1420,16 +1488,19 @@ static int plan_release(struct ctx *c)
 			continue;
 		ret = claimed_read(c->r, d->addr, &cl, &why);
 		if (ret < 0 && ret != -ENOENT)
-			return say(c, EXIT_USAGE, "/run/dmaownctl/claimed/%s is damaged (%s): "
-				   "nothing was changed; remove it to let the kernel choose the "
-				   "driver", d->addr, why ? why : strerror(-ret));
+			return say(
+			    c, EXIT_USAGE,
+			    "/run/dmaownctl/claimed/%s is damaged (%s): "
+			    "nothing was changed; remove it to let the kernel choose the "
+			    "driver",
+			    d->addr, why ? why : strerror(-ret));
 		drv = cl.driver;
 		ov = cl.override;
 		if (ret == 0) {
 			/*
-			 * It had no driver when it was claimed (the udev rule got it before its
-			 * host driver's module was loaded): it gets what the kernel would give it
-			 * at boot, not "no driver".
+			 * It had no driver when it was claimed (the udev rule got it
+			 * before its host driver's module was loaded): it gets what the
+			 * kernel would give it at boot, not "no driver".
 			 */
 			if (!drv) {
 				plan_dev(&c->plan, d, KERNEL_CHOICE, ov);
@@ -1442,9 +1513,11 @@ static int plan_release(struct ctx *c)
 				struct kmod_list *l = NULL;
 
 				if (module_lookup(ctx_kmod(c), drv, &l) < 0)
-					return say(c, EXIT_FAILED, "%s: driver %s is not loaded and no "
-						   "module provides it: nothing was changed", d->addr,
-						   drv);
+					return say(
+					    c, EXIT_FAILED,
+					    "%s: driver %s is not loaded and no "
+					    "module provides it: nothing was changed",
+					    d->addr, drv);
 				sym_kmod_module_unref_list(l);
 				plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
 			}
@@ -1452,14 +1525,18 @@ static int plan_release(struct ctx *c)
 			plan_converge(&c->plan, d->addr, d->driver, d->override, drv, ov);
 			continue;
 		}
-		if (d->kind != DRV_VFIO && d->override && group_driver_kind(d->override, false) != DRV_VFIO)
-			continue;	/* somebody else's override: not ours to clear */
-		/* Nothing recorded (a reboot, another tool): the kernel chooses by modalias. */
+		if (d->kind != DRV_VFIO && d->override &&
+		    group_driver_kind(d->override, false) != DRV_VFIO)
+			continue; /* somebody else's override: not ours to clear */
+		/* Nothing recorded (a reboot, another tool): the kernel chooses by
+		 * modalias. */
 		plan_dev(&c->plan, d, KERNEL_CHOICE, NULL);
-		plan_converge(&c->plan, d->addr, d->driver, d->override, KERNEL_CHOICE, NULL);
+		plan_converge(&c->plan, d->addr, d->driver, d->override, KERNEL_CHOICE,
+			      NULL);
 	}
 	if (c->plan.n_devs == 0)
-		return say(c, EXIT_DONE, "group %d has no device on a VFIO driver: nothing to do",
+		return say(c, EXIT_DONE,
+			   "group %d has no device on a VFIO driver: nothing to do",
 			   c->g->number);
 	return EXIT_DONE;
 }
@@ -1474,40 +1551,52 @@ static int plan_unbind(struct ctx *c)
 		return ret;
 	d = c->d;
 	if (!d->driver)
-		return say(c, EXIT_DONE, "%s is not bound to a driver: nothing to do", d->addr);
+		return say(c, EXIT_DONE, "%s is not bound to a driver: nothing to do",
+			   d->addr);
 	rel = xasprintf("sys/bus/pci/drivers/%s/unbind", d->driver);
 	if (!sysfs_exists(c->r, rel))
-		return say(c, EXIT_REFUSED, "%s: driver %s has no unbind file "
-			   "(suppress_bind_attrs): it cannot be unbound", d->addr, d->driver);
+		return say(c, EXIT_REFUSED,
+			   "%s: driver %s has no unbind file "
+			   "(suppress_bind_attrs): it cannot be unbound",
+			   d->addr, d->driver);
 	if (c->g && d->kind == DRV_VFIO) {
 		if (group_has_device_fd_holder(c->g, d->addr)) {
 			_cleanup_free_ char *h = holders_text(c->g);
 
-			return say(c, EXIT_REFUSED, "%s is open by %s: the unbind would block "
-				   "until they let go", d->addr, h);
+			return say(c, EXIT_REFUSED,
+				   "%s is open by %s: the unbind would block "
+				   "until they let go",
+				   d->addr, h);
 		}
 		if (c->g->n_holders && !c->req->force) {
 			_cleanup_free_ char *h = holders_text(c->g);
 
-			return say(c, EXIT_REFUSED, "group %d is held by %s: unbinding takes the "
-				   "device from them (--force does it anyway)", c->g->number, h);
+			return say(c, EXIT_REFUSED,
+				   "group %d is held by %s: unbinding takes the "
+				   "device from them (--force does it anyway)",
+				   c->g->number, h);
 		}
 	}
 	if (d->sriov_numvfs > 0 && d->kind == DRV_VFIO && c->g) {
 		for (size_t i = 0; i < d->n_virtfns; i++) {
-			const struct pci_device *vf = model_find_device(&c->m, d->virtfns[i]);
-			const struct iommu_group *vg = vf ? model_find_group(&c->m, vf->group) : NULL;
+			const struct pci_device *vf =
+			    model_find_device(&c->m, d->virtfns[i]);
+			const struct iommu_group *vg =
+			    vf ? model_find_group(&c->m, vf->group) : NULL;
 
 			if (vg && vg->n_holders)
-				return say(c, EXIT_REFUSED, "%s: its VF %s is held by user space: "
-					   "unbinding the PF would block", d->addr, vf->addr);
+				return say(c, EXIT_REFUSED,
+					   "%s: its VF %s is held by user space: "
+					   "unbinding the PF would block",
+					   d->addr, vf->addr);
 		}
 	}
 	if (!c->req->force && d->kind != DRV_VFIO) {
 		_cleanup_free_ char *reason = ctx_inuse_reason(c, d);
 
 		if (reason)
-			return say(c, EXIT_REFUSED, "%s (--force unbinds it anyway)", reason);
+			return say(c, EXIT_REFUSED, "%s (--force unbinds it anyway)",
+				   reason);
 	}
 	plan_dev(&c->plan, d, NULL, d->override);
 	plan_add(&c->plan, STEP_UNBIND, d->addr, d->driver);
@@ -1534,7 +1623,8 @@ static int driver_matches(struct ctx *c, const struct pci_device *d, const char 
 	    sysfs_readlink_base(c->r->fd, rel, module, sizeof(module)) < 0 ||
 	    sym_kmod_module_new_from_lookup(c->kmod, modalias, &list) < 0)
 		return -1;
-	sym_kmod_list_foreach(l, list) {
+	sym_kmod_list_foreach(l, list)
+	{
 		struct kmod_module *mod = sym_kmod_module_get_module(l);
 
 		found |= streq(sym_kmod_module_get_name(mod), module);
@@ -1556,61 +1646,86 @@ static int plan_bind(struct ctx *c)
 	d = c->d;
 	kind = group_driver_kind(drv, false);
 	if (d->driver && streq(d->driver, drv))
-		return say(c, EXIT_DONE, "%s is bound to %s already: nothing to do", d->addr, drv);
+		return say(c, EXIT_DONE, "%s is bound to %s already: nothing to do",
+			   d->addr, drv);
 	if (d->override && !streq(d->override, drv))
-		return say(c, EXIT_REFUSED, "%s: driver_override names %s: the kernel would "
-			   "answer ENODEV; clear it with 'override %s --clear'", d->addr,
-			   d->override, d->addr);
+		return say(c, EXIT_REFUSED,
+			   "%s: driver_override names %s: the kernel would "
+			   "answer ENODEV; clear it with 'override %s --clear'",
+			   d->addr, d->override, d->addr);
 	if (d->driver) {
 		/* The kernel matches before it looks at the device's driver. */
 		int match = driver_matches(c, d, drv);
 
 		if (match == 0)
-			return say(c, EXIT_REFUSED, "%s: %s does not match the device: the kernel "
-				   "would answer ENODEV", d->addr, drv);
-		return say(c, EXIT_REFUSED, "%s is bound to %s: the kernel would answer %s; "
-			   "unbind it first", d->addr, d->driver, match > 0 ? "EBUSY" :
-			   "EBUSY (or ENODEV if the driver does not match it)");
+			return say(c, EXIT_REFUSED,
+				   "%s: %s does not match the device: the kernel "
+				   "would answer ENODEV",
+				   d->addr, drv);
+		return say(c, EXIT_REFUSED,
+			   "%s is bound to %s: the kernel would answer %s; "
+			   "unbind it first",
+			   d->addr, d->driver,
+			   match > 0
+			       ? "EBUSY"
+			       : "EBUSY (or ENODEV if the driver does not match it)");
 	}
 	/* VFIO drivers also match by dynamic IDs (new_id), which sysfs does not show. */
-	if (kind != DRV_VFIO && driver_loaded(c->r, drv) && driver_matches(c, d, drv) == 0)
-		return say(c, EXIT_REFUSED, "%s: %s does not match the device: the kernel would "
-			   "answer ENODEV", d->addr, drv);
+	if (kind != DRV_VFIO && driver_loaded(c->r, drv) &&
+	    driver_matches(c, d, drv) == 0)
+		return say(c, EXIT_REFUSED,
+			   "%s: %s does not match the device: the kernel would "
+			   "answer ENODEV",
+			   d->addr, drv);
 	if (kind == DRV_VFIO && !c->g)
-		return say(c, EXIT_REFUSED, "%s is in no IOMMU group: vfio-pci refuses it", d->addr);
+		return say(c, EXIT_REFUSED,
+			   "%s is in no IOMMU group: vfio-pci refuses it", d->addr);
 	if (kind == DRV_VFIO && (d->header == HDR_BRIDGE || d->header == HDR_CARDBUS))
-		return say(c, EXIT_REFUSED, "%s is a bridge: vfio-pci refuses it (EINVAL)", d->addr);
+		return say(c, EXIT_REFUSED,
+			   "%s is a bridge: vfio-pci refuses it (EINVAL)", d->addr);
 	if (kind == DRV_VFIO && d->sriov_numvfs > 0)
-		return say(c, EXIT_REFUSED, "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
-			   "refuses it (EBUSY)", d->addr, d->sriov_numvfs);
+		return say(c, EXIT_REFUSED,
+			   "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
+			   "refuses it (EBUSY)",
+			   d->addr, d->sriov_numvfs);
 	if (c->g && kind == DRV_KERNEL) {
 		if (c->g->n_holders) {
 			_cleanup_free_ char *h = holders_text(c->g);
 
-			/* Until the holder sets a container, the kernel binds, and breaks it. */
-			return say(c, EXIT_REFUSED, "group %d is held by %s: the kernel would "
-				   "answer EBUSY (or, before they set a container, bind and make "
-				   "the group unusable for them)", c->g->number, h);
+			/* Until the holder sets a container, the kernel binds, and breaks
+			 * it. */
+			return say(c, EXIT_REFUSED,
+				   "group %d is held by %s: the kernel would "
+				   "answer EBUSY (or, before they set a container, bind "
+				   "and make "
+				   "the group unusable for them)",
+				   c->g->number, h);
 		}
 		if (kernel_before(c->m.kernel_release, 5, 19)) {
 			for (size_t i = 0; i < c->g->n_devs; i++)
 				if (c->g->devs[i]->kind == DRV_VFIO)
-					return say(c, EXIT_REFUSED, "group %d has %s on %s: before "
-						   "Linux 5.19 this bind crashes the kernel",
-						   c->g->number, c->g->devs[i]->addr,
-						   c->g->devs[i]->driver);
+					return say(
+					    c, EXIT_REFUSED,
+					    "group %d has %s on %s: before "
+					    "Linux 5.19 this bind crashes the kernel",
+					    c->g->number, c->g->devs[i]->addr,
+					    c->g->devs[i]->driver);
 		}
 		if (c->g->owner == OWNER_VFIO && !c->req->force)
-			return say(c, EXIT_REFUSED, "group %d is ready for user space (vfio): binding "
-				   "%s makes it mixed and not viable (--force does it anyway)",
-				   c->g->number, drv);
+			return say(
+			    c, EXIT_REFUSED,
+			    "group %d is ready for user space (vfio): binding "
+			    "%s makes it mixed and not viable (--force does it anyway)",
+			    c->g->number, drv);
 	}
 	if (!driver_loaded(c->r, drv)) {
 		struct kmod_list *l = NULL;
 
 		if (module_lookup(ctx_kmod(c), drv, &l) < 0)
-			return say(c, EXIT_USAGE, "no driver %s: not loaded, and no module by that "
-				   "name", drv);
+			return say(c, EXIT_USAGE,
+				   "no driver %s: not loaded, and no module by that "
+				   "name",
+				   drv);
 		sym_kmod_module_unref_list(l);
 		plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
 	}
@@ -1627,8 +1742,9 @@ static int plan_override(struct ctx *c)
 	if (ret || (ret = resolve(c, true)))
 		return ret;
 	if (streq_ptr(c->d->override, drv))
-		return say(c, EXIT_DONE, "%s: driver_override is %s already: nothing to do",
-			   c->d->addr, drv ? drv : "clear");
+		return say(c, EXIT_DONE,
+			   "%s: driver_override is %s already: nothing to do", c->d->addr,
+			   drv ? drv : "clear");
 	plan_dev(&c->plan, c->d, c->d->driver, drv);
 	plan_add(&c->plan, STEP_SET_OVERRIDE, c->d->addr, drv);
 	return EXIT_DONE;
@@ -1676,7 +1792,8 @@ static void claimed_update(const struct sysroot *r, const struct plan *p, const 
 		if (streq(op, "claim-group"))
 			claimed_write(r, d);
 		else if (streq(op, "release") ||
-			 (streq(op, "unbind") && d->driver && group_driver_kind(d->driver, false) == DRV_VFIO))
+			 (streq(op, "unbind") && d->driver &&
+			  group_driver_kind(d->driver, false) == DRV_VFIO))
 			claimed_remove(r, d->addr);
 	}
 }
@@ -1715,7 +1832,8 @@ static char *release_chosen(const struct sysroot *r, const struct plan *p)
 	return s;
 }
 
-int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res)
+int ops_run(const struct sysroot *r, const struct ops_request *req,
+	    struct ops_result *res)
 {
 	struct ctx c = { .r = r, .req = req, .res = res, .op = op_name(req->kind) };
 	struct exec e = { 0 };
@@ -1725,22 +1843,26 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 
 	memset(res, 0, sizeof(*res));
 	if (!r->live && !req->dry_run)
-		return say(&c, EXIT_USAGE, "a --sysroot tree is only read: add --dry-run");
+		return say(&c, EXIT_USAGE,
+			   "a --sysroot tree is only read: add --dry-run");
 	if (!req->dry_run && geteuid() != 0)
-		return say(&c, EXIT_USAGE, "%s writes to sysfs: run it as root (or add --dry-run)",
-			   c.op);
+		return say(&c, EXIT_USAGE,
+			   "%s writes to sysfs: run it as root (or add --dry-run)", c.op);
 	if (!req->dry_run) {
 		lockfd = lock_take(r, req->timeout, &holder);
 		if (lockfd == -ETIMEDOUT)
-			return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) holds the lock and "
-				   "has made no progress for %g s: gave up", (int)holder,
-				   req->timeout * LOCK_PATIENCE);
+			return say(&c, EXIT_FAILED,
+				   "another dmaownctl (pid %d) holds the lock and "
+				   "has made no progress for %g s: gave up",
+				   (int)holder, req->timeout * LOCK_PATIENCE);
 		if (lockfd < 0)
-			return say(&c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
+			return say(&c, EXIT_FAILED,
+				   "cannot take the lock in /run/dmaownctl: %s",
 				   strerror(-lockfd));
 		if (sysfs_exists(r, JOURNAL)) {
 			close(lockfd);
-			return say(&c, EXIT_JOURNAL, "an interrupted operation left its journal in "
+			return say(&c, EXIT_JOURNAL,
+				   "an interrupted operation left its journal in "
 				   "/run/dmaownctl: run 'dmaownctl recover' first");
 		}
 	}
@@ -1760,12 +1882,14 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 	if (ret != EXIT_DONE || c.plan.n_steps == 0 || res->message)
 		goto out;
 	if (req->dry_run) {
-		ret = say(&c, EXIT_DONE, "%s: %zu step%s planned, nothing written (--dry-run)", c.op,
+		ret = say(&c, EXIT_DONE,
+			  "%s: %zu step%s planned, nothing written (--dry-run)", c.op,
 			  c.plan.n_steps, c.plan.n_steps == 1 ? "" : "s");
 		goto out;
 	}
 
-	/* The model trims what it reads; the journal keeps each override byte for byte. */
+	/* The model trims what it reads; the journal keeps each override byte for byte.
+	 */
 	for (size_t i = 0; i < c.plan.n_devs; i++) {
 		struct devstate *d = &c.plan.devs[i];
 
@@ -1775,15 +1899,17 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 	journal = journal_text(&c.plan, c.op);
 	ret = write_synced(r, JOURNAL, journal);
 	if (ret < 0) {
-		ret = say(&c, EXIT_FAILED, "cannot write the journal: %s: nothing was changed",
+		ret = say(&c, EXIT_FAILED,
+			  "cannot write the journal: %s: nothing was changed",
 			  strerror(-ret));
 		goto out;
 	}
 	ret = exec_open(&e, r, req->timeout);
 	if (ret < 0) {
 		unlinkat(r->fd, JOURNAL, 0);
-		ret = say(&c, EXIT_FAILED, "cannot watch uevents: %s: nothing was changed",
-			  strerror(-ret));
+		ret =
+		    say(&c, EXIT_FAILED, "cannot watch uevents: %s: nothing was changed",
+			strerror(-ret));
 		goto out;
 	}
 	e.kmod = steal_ptr(&c.kmod);
@@ -1793,20 +1919,25 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 
 		if (rollback(&e, &c.plan)) {
 			unlinkat(r->fd, JOURNAL, 0);
-			ret = say(&c, EXIT_FAILED, "%s; everything is back as it was", why);
+			ret =
+			    say(&c, EXIT_FAILED, "%s; everything is back as it was", why);
 		} else {
-			ret = say(&c, EXIT_JOURNAL, "%s; and the rollback failed too (%s): run "
-				  "'dmaownctl recover'", why, e.error ? e.error : "state differs");
+			ret = say(&c, EXIT_JOURNAL,
+				  "%s; and the rollback failed too (%s): run "
+				  "'dmaownctl recover'",
+				  why, e.error ? e.error : "state differs");
 		}
 		goto out;
 	}
 	if (!state_matches(r, &c.plan, true)) {
 		if (rollback(&e, &c.plan)) {
 			unlinkat(r->fd, JOURNAL, 0);
-			ret = say(&c, EXIT_FAILED, "the end state differs from the plan; everything "
+			ret = say(&c, EXIT_FAILED,
+				  "the end state differs from the plan; everything "
 				  "is back as it was");
 		} else {
-			ret = say(&c, EXIT_JOURNAL, "the end state differs from the plan, and the "
+			ret = say(&c, EXIT_JOURNAL,
+				  "the end state differs from the plan, and the "
 				  "rollback failed: run 'dmaownctl recover'");
 		}
 		goto out;
@@ -1814,12 +1945,15 @@ int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_r
 	claimed_update(r, &c.plan, c.op);
 	unlinkat(r->fd, JOURNAL, 0);
 	if (req->kind == OPS_CLAIM_GROUP && c.plan.n_devs == 0)
-		ret = say(&c, EXIT_DONE, "group %d was claimed already: /dev/vfio/%d given to "
-			  "%u:%u", c.plan.group, c.plan.group, (unsigned)c.plan.uid,
+		ret = say(&c, EXIT_DONE,
+			  "group %d was claimed already: /dev/vfio/%d given to "
+			  "%u:%u",
+			  c.plan.group, c.plan.group, (unsigned)c.plan.uid,
 			  (unsigned)c.plan.gid);
 	else if (req->kind == OPS_CLAIM_GROUP)
-		ret = say(&c, EXIT_DONE, "group %d claimed: %zu device%s on %s", c.plan.group,
-			  c.plan.n_devs, c.plan.n_devs == 1 ? "" : "s", c.plan.devs[0].want_driver);
+		ret = say(&c, EXIT_DONE, "group %d claimed: %zu device%s on %s",
+			  c.plan.group, c.plan.n_devs, c.plan.n_devs == 1 ? "" : "s",
+			  c.plan.devs[0].want_driver);
 	else if (req->kind == OPS_RELEASE) {
 		_cleanup_free_ char *chosen = release_chosen(r, &c.plan);
 
@@ -1861,19 +1995,23 @@ int ops_recover(const struct sysroot *r, bool finish, bool dry_run, double timeo
 
 	memset(res, 0, sizeof(*res));
 	if (!r->live && !dry_run)
-		return say(&c, EXIT_USAGE, "recover works on the running system, not a --sysroot "
+		return say(&c, EXIT_USAGE,
+			   "recover works on the running system, not a --sysroot "
 			   "(add --dry-run to see its plan)");
 	if (!dry_run && geteuid() != 0)
-		return say(&c, EXIT_USAGE, "recover writes to sysfs: run it as root (or add "
+		return say(&c, EXIT_USAGE,
+			   "recover writes to sysfs: run it as root (or add "
 			   "--dry-run)");
 	if (!dry_run) {
 		lockfd = lock_take(r, timeout, &holder);
 		if (lockfd == -ETIMEDOUT)
-			return say(&c, EXIT_FAILED, "another dmaownctl (pid %d) holds the lock and "
-				   "has made no progress for %g s: gave up", (int)holder,
-				   timeout * LOCK_PATIENCE);
+			return say(&c, EXIT_FAILED,
+				   "another dmaownctl (pid %d) holds the lock and "
+				   "has made no progress for %g s: gave up",
+				   (int)holder, timeout * LOCK_PATIENCE);
 		if (lockfd < 0)
-			return say(&c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
+			return say(&c, EXIT_FAILED,
+				   "cannot take the lock in /run/dmaownctl: %s",
 				   strerror(-lockfd));
 	}
 	ret = journal_read(r, &p, &op, &why);
@@ -1882,17 +2020,22 @@ int ops_recover(const struct sysroot *r, bool finish, bool dry_run, double timeo
 		goto out_lock;
 	}
 	if (ret < 0) {
-		/* Nothing in it is used: the devices are put back by hand, then it is removed. */
-		ret = say(&c, EXIT_JOURNAL, "the journal in /run/dmaownctl is damaged (%s): "
-			  "nothing was changed; put the devices back by hand, then remove it",
-			  why ? why : strerror(-ret));
+		/* Nothing in it is used: the devices are put back by hand, then it is
+		 * removed. */
+		ret = say(
+		    &c, EXIT_JOURNAL,
+		    "the journal in /run/dmaownctl is damaged (%s): "
+		    "nothing was changed; put the devices back by hand, then remove it",
+		    why ? why : strerror(-ret));
 		goto out_lock;
 	}
 	plan_restore(r, &p, &todo, finish);
 	result_plan(res, &todo);
 	if (dry_run) {
-		ret = say(&c, EXIT_DONE, "recover: %zu step%s planned to %s the %s of group %d, "
-			  "nothing written (--dry-run)", todo.n_steps, todo.n_steps == 1 ? "" : "s",
+		ret = say(&c, EXIT_DONE,
+			  "recover: %zu step%s planned to %s the %s of group %d, "
+			  "nothing written (--dry-run)",
+			  todo.n_steps, todo.n_steps == 1 ? "" : "s",
 			  finish ? "finish" : "roll back", op, p.group);
 		goto out;
 	}
@@ -1909,8 +2052,10 @@ int ops_recover(const struct sysroot *r, bool finish, bool dry_run, double timeo
 		ret = say(&c, EXIT_DONE, "%s of group %d %s", op, p.group,
 			  finish ? "finished" : "rolled back: every device is as it was");
 	} else {
-		ret = say(&c, EXIT_JOURNAL, "could not %s the %s of group %d: %s; the journal "
-			  "is kept", finish ? "finish" : "roll back", op, p.group,
+		ret = say(&c, EXIT_JOURNAL,
+			  "could not %s the %s of group %d: %s; the journal "
+			  "is kept",
+			  finish ? "finish" : "roll back", op, p.group,
 			  e.error ? e.error : "the state differs");
 	}
 out:

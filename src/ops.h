@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Operations that move devices and groups between drivers: plan, journal, execute, verify. */
+/* Operations that move devices and groups between drivers: plan, journal, execute,
+ * verify. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,27 +9,27 @@
 #include "sysfs.h"
 
 enum ops_kind {
-	OPS_CLAIM_GROUP,	/* arg: GROUP|DEVICE; driver: vfio driver or "auto" */
-	OPS_RELEASE,		/* arg: GROUP|DEVICE */
-	OPS_UNBIND,		/* arg: DEVICE */
-	OPS_BIND,		/* arg: DEVICE; driver */
-	OPS_OVERRIDE,		/* arg: DEVICE; driver, or NULL to clear */
+	OPS_CLAIM_GROUP, /* arg: GROUP|DEVICE; driver: vfio driver or "auto" */
+	OPS_RELEASE,	 /* arg: GROUP|DEVICE */
+	OPS_UNBIND,	 /* arg: DEVICE */
+	OPS_BIND,	 /* arg: DEVICE; driver */
+	OPS_OVERRIDE,	 /* arg: DEVICE; driver, or NULL to clear */
 };
 
 struct ops_request {
 	enum ops_kind kind;
 	const char *arg;
 	const char *driver;
-	const char *owner;	/* USER[:GROUP] for /dev/vfio/N, or NULL */
-	bool force;		/* skip the host-safety checks, never a predicted rejection */
+	const char *owner; /* USER[:GROUP] for /dev/vfio/N, or NULL */
+	bool force;	   /* skip the host-safety checks, never a predicted rejection */
 	bool allow_noiommu;
-	bool dry_run;		/* plan only: nothing is written */
-	double timeout;		/* seconds to wait for each uevent and for the lock */
+	bool dry_run;	/* plan only: nothing is written */
+	double timeout; /* seconds to wait for each uevent and for the lock */
 };
 
 struct ops_result {
-	char *message;		/* one line: what was done, or why it was refused or failed */
-	char **plan;		/* the sysfs writes, in order, one a line */
+	char *message; /* one line: what was done, or why it was refused or failed */
+	char **plan;   /* the sysfs writes, in order, one a line */
 	size_t n_plan;
 };
 
@@ -36,7 +37,8 @@ struct ops_result {
  * Runs one operation. Returns an exit code of dmaownctl.h (EXIT_DONE, EXIT_FAILED,
  * EXIT_USAGE, EXIT_REFUSED, EXIT_JOURNAL); never prints: the caller shows res.
  */
-int ops_run(const struct sysroot *r, const struct ops_request *req, struct ops_result *res);
+int ops_run(const struct sysroot *r, const struct ops_request *req,
+	    struct ops_result *res);
 void ops_result_free(struct ops_result *res);
 
 struct pci_device;

@@ -54,7 +54,8 @@ static const struct colinfo infos[] = {
 	[COL_NAME] = { "NAME", 0.2, SCOLS_FL_TREE | SCOLS_FL_NOEXTREMES,
 		       "group number, or device address beneath it" },
 	[COL_GROUP] = { "GROUP", 5, SCOLS_FL_RIGHT, "IOMMU group number" },
-	[COL_OWNER] = { "OWNER", 6, 0, "who owns the group's DMA: kernel, user, vfio, none, mixed" },
+	[COL_OWNER] = { "OWNER", 6, 0,
+			"who owns the group's DMA: kernel, user, vfio, none, mixed" },
 	[COL_DRIVER] = { "DRIVER", 0.1, 0, "driver bound to the device" },
 	[COL_OVERRIDE] = { "OVERRIDE", 0.1, 0, "driver_override of the device" },
 	[COL_CLASS] = { "CLASS", 0.15, SCOLS_FL_TRUNC, "device class" },
@@ -78,13 +79,15 @@ static const struct colinfo infos[] = {
 };
 
 static const int default_columns[] = {
-	COL_NAME, COL_OWNER, COL_DRIVER, COL_OVERRIDE, COL_CLASS, COL_ID, COL_DESC, COL_HOLDERS,
+	COL_NAME,  COL_OWNER, COL_DRIVER, COL_OVERRIDE,
+	COL_CLASS, COL_ID,    COL_DESC,	  COL_HOLDERS,
 };
 
 static int column_by_name(const char *name, size_t len)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(infos); i++)
-		if (strlen(infos[i].name) == len && strncasecmp(infos[i].name, name, len) == 0)
+		if (strlen(infos[i].name) == len &&
+		    strncasecmp(infos[i].name, name, len) == 0)
 			return (int)i;
 	return -1;
 }
@@ -185,7 +188,9 @@ char *output_holders(const struct iommu_group *g)
 		if (i > 0 && g->holders[i - 1].pid == h->pid)
 			continue;
 		if (h->vm_name)
-			strv_push(&v, &n, xasprintf("%d %s (%s)", h->pid, h->command, h->vm_name));
+			strv_push(
+			    &v, &n,
+			    xasprintf("%d %s (%s)", h->pid, h->command, h->vm_name));
 		else
 			strv_push(&v, &n, xasprintf("%d %s", h->pid, h->command));
 	}
@@ -241,18 +246,13 @@ static char *group_cell(const struct model *m, const struct iommu_group *g, int 
 {
 	switch (col) {
 	case COL_NAME:
-	case COL_GROUP:
-		return xasprintf("%d", g->number);
-	case COL_OWNER:
-		return xstrdup(group_owner_name(g->owner));
-	case COL_HOLDERS:
-		return output_holders(g);
-	case COL_TYPE:
-		return group_attr(m, g, "type");
+	case COL_GROUP: return xasprintf("%d", g->number);
+	case COL_OWNER: return xstrdup(group_owner_name(g->owner));
+	case COL_HOLDERS: return output_holders(g);
+	case COL_TYPE: return group_attr(m, g, "type");
 	case COL_DESC:
 		return g->noiommu ? xstrdup("noiommu: no DMA isolation (unsafe)") : NULL;
-	case COL_FLAGS:
-		return g->noiommu ? xstrdup("noiommu") : NULL;
+	case COL_FLAGS: return g->noiommu ? xstrdup("noiommu") : NULL;
 	}
 	return NULL;
 }
@@ -262,55 +262,42 @@ static char *device_cell(const struct iommu_group *g, const struct pci_device *d
 	char buf[512];
 
 	switch (col) {
-	case COL_NAME:
-		return xstrdup(d->addr);
-	case COL_GROUP:
-		return xasprintf("%d", g->number);
-	case COL_DRIVER:
-		return xstrdup(d->driver);
-	case COL_OVERRIDE:
-		return xstrdup(d->override);
+	case COL_NAME: return xstrdup(d->addr);
+	case COL_GROUP: return xasprintf("%d", g->number);
+	case COL_DRIVER: return xstrdup(d->driver);
+	case COL_OVERRIDE: return xstrdup(d->override);
 	case COL_CLASS:
 		if (class_name(d->class))
 			return xstrdup(class_name(d->class));
 		return xasprintf("%06x", d->class);
-	case COL_ID:
-		return xasprintf("%04x:%04x", d->vendor, d->device);
-	case COL_DESC:
-		return device_description(d);
+	case COL_ID: return xasprintf("%04x:%04x", d->vendor, d->device);
+	case COL_DESC: return device_description(d);
 	case COL_VENDOR:
-		return pciinfo_vendor_name(d->vendor, buf, sizeof(buf)) ? xstrdup(buf) : NULL;
+		return pciinfo_vendor_name(d->vendor, buf, sizeof(buf)) ? xstrdup(buf)
+									: NULL;
 	case COL_DEVNAME: {
 		_cleanup_free_ char *desc = device_description(d);
 		char vendor[256];
 
 		if (desc && pciinfo_vendor_name(d->vendor, vendor, sizeof(vendor)) &&
 		    startswith(desc, vendor))
-			return xstrdup(desc + strlen(vendor) + (desc[strlen(vendor)] == ' '));
+			return xstrdup(desc + strlen(vendor) +
+				       (desc[strlen(vendor)] == ' '));
 		return steal_ptr(&desc);
 	}
-	case COL_SUBSYS:
-		return xasprintf("%04x:%04x", d->subvendor, d->subdevice);
-	case COL_HEADER:
-		return xstrdup(header_name(d->header));
-	case COL_NUMA:
-		return d->numa_node >= 0 ? xasprintf("%d", d->numa_node) : NULL;
+	case COL_SUBSYS: return xasprintf("%04x:%04x", d->subvendor, d->subdevice);
+	case COL_HEADER: return xstrdup(header_name(d->header));
+	case COL_NUMA: return d->numa_node >= 0 ? xasprintf("%d", d->numa_node) : NULL;
 	case COL_VFS:
 		return d->sriov_totalvfs >= 0
-			       ? xasprintf("%d/%d", d->sriov_numvfs, d->sriov_totalvfs)
-			       : NULL;
-	case COL_PHYSFN:
-		return d->physfn[0] ? xstrdup(d->physfn) : NULL;
-	case COL_NET:
-		return d->n_net ? strv_join(d->net, d->n_net, ",") : NULL;
-	case COL_BLOCK:
-		return d->n_block ? strv_join(d->block, d->n_block, ",") : NULL;
-	case COL_BOOTVGA:
-		return d->boot_vga >= 0 ? xasprintf("%d", d->boot_vga) : NULL;
-	case COL_VFIODEV:
-		return xstrdup(d->vfio_dev);
-	case COL_FLAGS:
-		return device_flags(d);
+			   ? xasprintf("%d/%d", d->sriov_numvfs, d->sriov_totalvfs)
+			   : NULL;
+	case COL_PHYSFN: return d->physfn[0] ? xstrdup(d->physfn) : NULL;
+	case COL_NET: return d->n_net ? strv_join(d->net, d->n_net, ",") : NULL;
+	case COL_BLOCK: return d->n_block ? strv_join(d->block, d->n_block, ",") : NULL;
+	case COL_BOOTVGA: return d->boot_vga >= 0 ? xasprintf("%d", d->boot_vga) : NULL;
+	case COL_VFIODEV: return xstrdup(d->vfio_dev);
+	case COL_FLAGS: return device_flags(d);
 	}
 	return NULL;
 }
@@ -352,7 +339,8 @@ static json_object *json_holder(const struct holder *h)
 	json_object_object_add(o, "pid", json_object_new_int64(h->pid));
 	json_object_object_add(o, "command", json_str(h->command));
 	json_object_object_add(o, "vm", json_str(h->vm_name));
-	json_object_object_add(o, "kind", json_object_new_string(holder_kind_name(h->kind)));
+	json_object_object_add(o, "kind",
+			       json_object_new_string(holder_kind_name(h->kind)));
 	json_object_object_add(o, "fd", json_object_new_int64(h->fd));
 	json_object_object_add(o, "device", h->device[0] ? json_str(h->device) : NULL);
 	return o;
@@ -377,7 +365,7 @@ static char **device_in_use(const struct pci_device *d, size_t *n)
 }
 
 static json_object *json_device(const struct model *m, const struct pci_device *d,
-				 bool detailed)
+				bool detailed)
 {
 	json_object *o = json_object_new_object();
 	char buf[512];
@@ -387,8 +375,7 @@ static json_object *json_device(const struct model *m, const struct pci_device *
 	json_object_object_add(o, "driver_override", json_str(d->override));
 	snprintf(buf, sizeof(buf), "%06x", d->class);
 	json_object_object_add(o, "class", json_object_new_string(buf));
-	json_object_object_add(o, "class_name",
-			       json_str(class_name(d->class)));
+	json_object_object_add(o, "class_name", json_str(class_name(d->class)));
 	snprintf(buf, sizeof(buf), "%04x", d->vendor);
 	json_object_object_add(o, "vendor_id", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%04x", d->device);
@@ -400,18 +387,24 @@ static json_object *json_device(const struct model *m, const struct pci_device *
 
 		json_object_object_add(o, "description", json_str(desc));
 	}
-	json_object_object_add(o, "header", json_object_new_string(header_name(d->header)));
-	json_object_object_add(o, "kind", json_object_new_string(
-		d->kind == DRV_VFIO ? "vfio" : d->kind == DRV_MANAGED ? "managed-dma"
-		: d->kind == DRV_KERNEL ? "kernel" : "unbound"));
+	json_object_object_add(o, "header",
+			       json_object_new_string(header_name(d->header)));
+	json_object_object_add(
+	    o, "kind",
+	    json_object_new_string(d->kind == DRV_VFIO	    ? "vfio"
+				   : d->kind == DRV_MANAGED ? "managed-dma"
+				   : d->kind == DRV_KERNEL  ? "kernel"
+							    : "unbound"));
 	json_object_object_add(o, "numa_node", json_int_or_null(d->numa_node));
-	json_object_object_add(o, "boot_vga", d->boot_vga >= 0
-					      ? json_object_new_boolean(d->boot_vga == 1) : NULL);
+	json_object_object_add(
+	    o, "boot_vga",
+	    d->boot_vga >= 0 ? json_object_new_boolean(d->boot_vga == 1) : NULL);
 	if (d->sriov_totalvfs >= 0) {
 		json_object *s = json_object_new_object();
 
 		json_object_object_add(s, "numvfs", json_object_new_int(d->sriov_numvfs));
-		json_object_object_add(s, "totalvfs", json_object_new_int(d->sriov_totalvfs));
+		json_object_object_add(s, "totalvfs",
+				       json_object_new_int(d->sriov_totalvfs));
 		json_object_object_add(s, "vfs", json_strv(d->virtfns, d->n_virtfns));
 		json_object_object_add(o, "sriov", s);
 	} else {
@@ -427,7 +420,8 @@ static json_object *json_device(const struct model *m, const struct pci_device *
 		char **v = device_in_use(d, &n);
 		_cleanup_free_ char *modalias = device_attr(m, d, "modalias");
 
-		json_object_object_add(o, "parent", d->parent[0] ? json_str(d->parent) : NULL);
+		json_object_object_add(o, "parent",
+				       d->parent[0] ? json_str(d->parent) : NULL);
 		json_object_object_add(o, "modalias", json_str(modalias));
 		json_object_object_add(o, "in_use", json_strv(v, n));
 		strv_free(v);
@@ -461,12 +455,14 @@ static json_object *json_reserved_regions(const char *text)
 	return a;
 }
 
-static json_object *json_group(const struct model *m, const struct iommu_group *g, bool detailed)
+static json_object *json_group(const struct model *m, const struct iommu_group *g,
+			       bool detailed)
 {
 	json_object *o = json_object_new_object(), *a;
 
 	json_object_object_add(o, "group", json_object_new_int(g->number));
-	json_object_object_add(o, "owner", json_object_new_string(group_owner_name(g->owner)));
+	json_object_object_add(o, "owner",
+			       json_object_new_string(group_owner_name(g->owner)));
 	json_object_object_add(o, "noiommu", json_object_new_boolean(g->noiommu));
 	{
 		_cleanup_free_ char *type = group_attr(m, g, "type");
@@ -489,18 +485,22 @@ static json_object *json_group(const struct model *m, const struct iommu_group *
 		while (why && why[n])
 			n++;
 		json_object_object_add(o, "name", json_str(g->name));
-		json_object_object_add(o, "reserved_regions", json_reserved_regions(regions));
+		json_object_object_add(o, "reserved_regions",
+				       json_reserved_regions(regions));
 		json_object_object_add(o, "why_shared", json_strv(why, n));
 		strv_free(why);
 	}
 	return o;
 }
 
-#define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define JSON_FLAGS                                                                       \
+	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |                             \
+	 JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /*
  * The objects hold the bytes as the system gave them (show's text escapes them its own
- * way): just before json-c prints them, every string becomes valid UTF-8 (str_escape_json()).
+ * way): just before json-c prints them, every string becomes valid UTF-8
+ * (str_escape_json()).
  */
 static void json_escape_strings(json_object *o)
 {
@@ -524,13 +524,11 @@ static void json_escape_strings(json_object *o)
 			json_escape_strings(json_object_array_get_idx(o, i));
 		break;
 	case json_type_object: {
-		json_object_object_foreach(o, key, v)
-			json_escape_strings(v);
+		json_object_object_foreach(o, key, v) json_escape_strings(v);
 		(void)key;
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -562,7 +560,7 @@ static int print_json_groups(json_object *root, const struct model *m, const boo
 	json_escape_strings(root);
 	doc = json_object_to_json_string_ext(root, JSON_FLAGS);
 	for (const char *p = strstr(doc, "null"); p; p = strstr(p + 1, "null"))
-		mark = p;	/* the last one: "groups" is the last member */
+		mark = p; /* the last one: "groups" is the last member */
 	if (!mark)
 		return print_json(root);
 	indent = mark;
@@ -617,8 +615,9 @@ static size_t list_slice(void)
 }
 
 /* The groups [from, to) that sel selects, as rows: each group, its devices beneath it. */
-static int list_add_rows(struct libscols_table *tb, const struct model *m, const bool *sel,
-			 const struct output_opts *o, bool tree, size_t from, size_t to)
+static int list_add_rows(struct libscols_table *tb, const struct model *m,
+			 const bool *sel, const struct output_opts *o, bool tree,
+			 size_t from, size_t to)
 {
 	int ret = 0;
 
@@ -634,12 +633,14 @@ static int list_add_rows(struct libscols_table *tb, const struct model *m, const
 		for (size_t i = 0; i < o->n_columns && ret == 0; i++)
 			ret = set_cell(gl, i, group_cell(m, g, o->columns[i]));
 		for (size_t di = 0; di < g->n_devs && ret == 0; di++) {
-			struct libscols_line *dl = scols_table_new_line(tb, tree ? gl : NULL);
+			struct libscols_line *dl =
+			    scols_table_new_line(tb, tree ? gl : NULL);
 
 			if (!dl)
 				return -ENOMEM;
 			for (size_t i = 0; i < o->n_columns && ret == 0; i++)
-				ret = set_cell(dl, i, device_cell(g, g->devs[di], o->columns[i]));
+				ret = set_cell(
+				    dl, i, device_cell(g, g->devs[di], o->columns[i]));
 		}
 	}
 	return ret;
@@ -693,8 +694,8 @@ static size_t cell_width(const char *s)
  * measure a whole table off a terminal, so that every slice lines up with the others. A
  * device's name in the tree sits behind two cells of tree art.
  */
-static void list_fix_widths(struct libscols_table *tb, const struct model *m, const bool *sel,
-			    const struct output_opts *o, int tree_col)
+static void list_fix_widths(struct libscols_table *tb, const struct model *m,
+			    const bool *sel, const struct output_opts *o, int tree_col)
 {
 	size_t w[ARRAY_SIZE(o->columns)] = { 0 };
 
@@ -710,7 +711,8 @@ static void list_fix_widths(struct libscols_table *tb, const struct model *m, co
 		}
 		for (size_t di = 0; di < g->n_devs; di++)
 			for (size_t i = 0; i < o->n_columns; i++) {
-				_cleanup_free_ char *text = device_cell(g, g->devs[di], o->columns[i]);
+				_cleanup_free_ char *text =
+				    device_cell(g, g->devs[di], o->columns[i]);
 				size_t art = (int)i == tree_col ? 2 : 0;
 
 				w[i] = MAX(w[i], cell_width(text) + art);
@@ -719,11 +721,13 @@ static void list_fix_widths(struct libscols_table *tb, const struct model *m, co
 	for (size_t i = 0; i < o->n_columns; i++) {
 		struct libscols_column *cl = scols_table_get_column(tb, i);
 		const struct colinfo *ci = &infos[o->columns[i]];
-		size_t head = MAX(cell_width(ci->name), (size_t)1), hint = (size_t)ci->whint, f;
+		size_t head = MAX(cell_width(ci->name), (size_t)1),
+		       hint = (size_t)ci->whint, f;
 
 		if (!cl)
 			continue;
-		/* count_column_width() of libsmartcols, off a terminal, on the whole table */
+		/* count_column_width() of libsmartcols, off a terminal, on the whole
+		 * table */
 		if (w[i] < head)
 			f = head;
 		else if (ci->whint >= 1 && w[i] < hint && head < hint)
@@ -731,21 +735,24 @@ static void list_fix_widths(struct libscols_table *tb, const struct model *m, co
 		else
 			f = w[i];
 		/*
-		 * A slice whose cells are all narrower than the header would get the header's
-		 * width, whatever the hint: a strict width takes the hint instead.
+		 * A slice whose cells are all narrower than the header would get the
+		 * header's width, whatever the hint: a strict width takes the hint
+		 * instead.
 		 */
 		scols_column_set_whint(cl, (double)f);
 		if (f > head)
-			scols_column_set_flags(cl, scols_column_get_flags(cl) | SCOLS_FL_STRICTWIDTH);
+			scols_column_set_flags(cl, scols_column_get_flags(cl) |
+						       SCOLS_FL_STRICTWIDTH);
 	}
 }
 
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o)
 {
 	struct libscols_table *tb;
-	int ret = 0, tree_col = -1;	/* the column that draws the tree, if any */
+	int ret = 0, tree_col = -1; /* the column that draws the tree, if any */
 
-	/* One thread writes stdout: spare the lock that each of libsmartcols' fputs() takes. */
+	/* One thread writes stdout: spare the lock that each of libsmartcols' fputs()
+	 * takes. */
 	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 	if (o->json) {
 		json_object *root = json_document(m), *a = json_object_new_array();
@@ -770,7 +777,8 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 		const struct colinfo *ci = &infos[o->columns[i]];
 		int flags = ci->flags;
 
-		/* one tree column, the first asked for, and none in raw or pairs output */
+		/* one tree column, the first asked for, and none in raw or pairs output
+		 */
 		if ((flags & SCOLS_FL_TREE) && (o->raw || o->pairs || tree_col >= 0))
 			flags &= ~SCOLS_FL_TREE;
 		if (flags & SCOLS_FL_TREE)
@@ -781,11 +789,11 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 		}
 	}
 	/*
-	 * On a terminal libsmartcols fits the columns to its width, which takes every row:
-	 * one table. Elsewhere (a pipe, a file, a monitoring loop) the columns are as wide as
-	 * their widest cell, so those widths are measured first and the rows go out a slice
-	 * of groups at a time, each slice's rows freed before the next: memory stays flat on
-	 * a host with tens of thousands of devices.
+	 * On a terminal libsmartcols fits the columns to its width, which takes every
+	 * row: one table. Elsewhere (a pipe, a file, a monitoring loop) the columns are
+	 * as wide as their widest cell, so those widths are measured first and the rows
+	 * go out a slice of groups at a time, each slice's rows freed before the next:
+	 * memory stays flat on a host with tens of thousands of devices.
 	 */
 	if (!o->raw && !o->pairs && isatty(STDOUT_FILENO)) {
 		ret = list_add_rows(tb, m, sel, o, tree_col >= 0, 0, m->n_groups);
@@ -854,7 +862,8 @@ static void show_text(json_object *g)
 	printf("group %s\n", jstr(g, "group"));
 	print_field("  ", "owner:", jstr(g, "owner"));
 	if (json_object_get_boolean(json_object_object_get(g, "noiommu")))
-		print_field("  ", "isolation:", "noiommu: no DMA isolation at all (unsafe)");
+		print_field("  ",
+			    "isolation:", "noiommu: no DMA isolation at all (unsafe)");
 	print_field("  ", "domain type:", jstr(g, "type"));
 	json_object_object_get_ex(g, "holders", &holders);
 	n = json_object_array_length(holders);
@@ -865,9 +874,10 @@ static void show_text(json_object *g)
 		_cleanup_free_ char *s = NULL;
 		const char *vm = jstr(h, "vm"), *dev = jstr(h, "device");
 
-		s = xasprintf("pid %s %s%s%s%s, %s fd %s%s%s", jstr(h, "pid"), jstr(h, "command"),
-			      vm ? " (VM " : "", vm ? vm : "", vm ? ")" : "", jstr(h, "kind"),
-			      jstr(h, "fd"), dev ? " for " : "", dev ? dev : "");
+		s = xasprintf("pid %s %s%s%s%s, %s fd %s%s%s", jstr(h, "pid"),
+			      jstr(h, "command"), vm ? " (VM " : "", vm ? vm : "",
+			      vm ? ")" : "", jstr(h, "kind"), jstr(h, "fd"),
+			      dev ? " for " : "", dev ? dev : "");
 		print_field("  ", i == 0 ? "holders:" : "", s);
 	}
 	json_object_object_get_ex(g, "reserved_regions", &regions);
@@ -876,8 +886,8 @@ static void show_text(json_object *g)
 		print_field("  ", "reserved regions:", "none");
 	for (size_t i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(regions, i);
-		_cleanup_free_ char *s = xasprintf("%s-%s %s", jstr(r, "start"), jstr(r, "end"),
-						   jstr(r, "type"));
+		_cleanup_free_ char *s = xasprintf("%s-%s %s", jstr(r, "start"),
+						   jstr(r, "end"), jstr(r, "type"));
 
 		print_field("  ", i == 0 ? "reserved regions:" : "", s);
 	}
@@ -903,11 +913,12 @@ static void show_text(json_object *g)
 			printf("  %s\n", addr);
 		}
 		print_field("    ", "description:", jstr(d, "description"));
-		cls = xasprintf("%s [%s]", jstr(d, "class_name") ? jstr(d, "class_name") : "unknown",
+		cls = xasprintf("%s [%s]",
+				jstr(d, "class_name") ? jstr(d, "class_name") : "unknown",
 				jstr(d, "class"));
 		print_field("    ", "class:", cls);
-		id = xasprintf("%s:%s, subsystem %s", jstr(d, "vendor_id"), jstr(d, "device_id"),
-			       jstr(d, "subsystem"));
+		id = xasprintf("%s:%s, subsystem %s", jstr(d, "vendor_id"),
+			       jstr(d, "device_id"), jstr(d, "subsystem"));
 		print_field("    ", "id:", id);
 		print_field("    ", "header:", jstr(d, "header"));
 		print_field("    ", "upstream:", jstr(d, "parent"));
@@ -925,7 +936,8 @@ static void show_text(json_object *g)
 	}
 }
 
-int output_show(const struct model *m, const struct iommu_group *g, const struct output_opts *o)
+int output_show(const struct model *m, const struct iommu_group *g,
+		const struct output_opts *o)
 {
 	json_object *jg = json_group(m, g, true);
 

@@ -32,4 +32,5 @@ char *output_holders(const struct iommu_group *g);
 
 /* Prints groups; with sel non-NULL only the groups whose sel[i] is true. */
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o);
-int output_show(const struct model *m, const struct iommu_group *g, const struct output_opts *o);
+int output_show(const struct model *m, const struct iommu_group *g,
+		const struct output_opts *o);

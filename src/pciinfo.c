@@ -13,8 +13,9 @@
 #include "util.h"
 
 /* The ACS bits that the kernel requires for isolation (REQ_ACS_FLAGS). */
-#define ACS_REQUIRED                                                                       \
-	(PCI_ACS_CTRL_VALID | PCI_ACS_CTRL_REQ_RED | PCI_ACS_CTRL_CMPLT_RED | PCI_ACS_CTRL_FORWARD)
+#define ACS_REQUIRED                                                                     \
+	(PCI_ACS_CTRL_VALID | PCI_ACS_CTRL_REQ_RED | PCI_ACS_CTRL_CMPLT_RED |            \
+	 PCI_ACS_CTRL_FORWARD)
 /* PCI Express config space: what libpci's capability walk may reach. */
 #define CFG_SIZE 4096
 
@@ -43,20 +44,20 @@ static void pci_quiet_cb(char *msg, ...)
 	(void)msg;
 }
 
-#define PCI_CALL(fail, call)                                                               \
-	({                                                                                 \
-		jmp_buf jb_, *prev_ = armed;                                               \
-		volatile bool ok_ = false;                                                        \
-		if (setjmp(jb_) == 0) {                                                    \
-			armed = &jb_;                                                      \
-			call;                                                              \
-			ok_ = true;                                                        \
-		}                                                                          \
-		armed = prev_;                                                             \
-		if (!ok_) {                                                                \
-			fail;                                                              \
-		}                                                                          \
-		ok_;                                                                       \
+#define PCI_CALL(fail, call)                                                             \
+	({                                                                               \
+		jmp_buf jb_, *prev_ = armed;                                             \
+		volatile bool ok_ = false;                                               \
+		if (setjmp(jb_) == 0) {                                                  \
+			armed = &jb_;                                                    \
+			call;                                                            \
+			ok_ = true;                                                      \
+		}                                                                        \
+		armed = prev_;                                                           \
+		if (!ok_) {                                                              \
+			fail;                                                            \
+		}                                                                        \
+		ok_;                                                                     \
 	})
 
 int pciinfo_open(const struct sysroot *r)
@@ -74,21 +75,22 @@ int pciinfo_open(const struct sysroot *r)
 	a->debug = pci_quiet_cb;
 	a->method = PCI_ACCESS_SYS_BUS_PCI;
 	/*
-	 * libpci reads nothing of the tree: its sysfs access opens paths by name, following
-	 * links out of a --sysroot and blocking on FIFOs. Config space reaches it from a
-	 * rooted read through pci_setup_cache(); bus-centric, it reads no attribute files;
-	 * and its path leads nowhere, should anything still ask.
+	 * libpci reads nothing of the tree: its sysfs access opens paths by name,
+	 * following links out of a --sysroot and blocking on FIFOs. Config space reaches
+	 * it from a rooted read through pci_setup_cache(); bus-centric, it reads no
+	 * attribute files; and its path leads nowhere, should anything still ask.
 	 */
 	a->buscentric = 1;
 	pci_set_param(a, "sysfs.path", "/dev/null");
 	/* Names from pci.ids alone: the same on every machine, with or without a hwdb. */
 	pci_set_param(a, "hwdb.disable", "1");
-	/* The tests pin the names with a pci.ids of their own: libpci reads no variable. */
+	/* The tests pin the names with a pci.ids of their own: libpci reads no variable.
+	 */
 	ids = test_hook_getenv("DMAOWNCTL_TEST_PCI_IDS");
 	if (ids && *ids)
 		pci_set_name_list_path(a, ids, 0);
 	if (!PCI_CALL((void)0, pci_init(a)))
-		return -EIO;	/* a is lost with what libpci had begun */
+		return -EIO; /* a is lost with what libpci had begun */
 	pacc = a;
 	return 0;
 }
@@ -108,7 +110,8 @@ static const char *lookup(char *buf, size_t size, int flags, unsigned a, unsigne
 	if (!pacc || names_broken)
 		return NULL;
 	PCI_CALL(names_broken = true,
-		 ret = pci_lookup_name(pacc, buf, (int)size, flags | PCI_LOOKUP_NO_NUMBERS, a, b));
+		 ret = pci_lookup_name(pacc, buf, (int)size,
+				       flags | PCI_LOOKUP_NO_NUMBERS, a, b));
 	return ret;
 }
 
@@ -160,7 +163,7 @@ static bool find_caps(uint8_t *cfg, int *exp, int *acs)
 		    c = c ? pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED) : NULL;
 		    *acs = c ? (int)c->addr : -1;
 	    }))
-		return false;	/* d is lost */
+		return false; /* d is lost */
 	PCI_CALL((void)0, pci_free_dev(d));
 	return true;
 }
@@ -192,8 +195,10 @@ int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *cap
 	}
 	if (exp >= 0 && exp + 2 < n) {
 		caps->pcie = true;
-		caps->pcie_type = (int)((cfg_word(cfg, (size_t)n, (unsigned)exp + PCI_EXP_FLAGS) &
-					 PCI_EXP_FLAGS_TYPE) >> 4);
+		caps->pcie_type =
+		    (int)((cfg_word(cfg, (size_t)n, (unsigned)exp + PCI_EXP_FLAGS) &
+			   PCI_EXP_FLAGS_TYPE) >>
+			  4);
 	}
 	if (caps->readable && !caps->pcie) {
 		/* Conventional PCI has no extended config space, so no ACS. */
@@ -202,9 +207,11 @@ int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *cap
 		if (acs < 0 || (size_t)acs + PCI_ACS_CTRL + 2 > (size_t)n) {
 			caps->acs = ACS_ABSENT;
 		} else {
-			caps->acs_ctrl = cfg_word(cfg, (size_t)n, (unsigned)acs + PCI_ACS_CTRL);
-			caps->acs = (caps->acs_ctrl & ACS_REQUIRED) == ACS_REQUIRED ? ACS_ON
-										    : ACS_OFF;
+			caps->acs_ctrl =
+			    cfg_word(cfg, (size_t)n, (unsigned)acs + PCI_ACS_CTRL);
+			caps->acs = (caps->acs_ctrl & ACS_REQUIRED) == ACS_REQUIRED
+					? ACS_ON
+					: ACS_OFF;
 		}
 	}
 	free(cfg);

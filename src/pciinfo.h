@@ -8,16 +8,16 @@
 #include "sysfs.h"
 
 enum acs_state {
-	ACS_UNKNOWN,	/* config space beyond the header not readable (not root) */
-	ACS_ABSENT,	/* no ACS capability */
-	ACS_OFF,	/* present, but not all of SV, RR, CR, UF enabled */
-	ACS_ON,		/* isolates the functions below or beside it */
+	ACS_UNKNOWN, /* config space beyond the header not readable (not root) */
+	ACS_ABSENT,  /* no ACS capability */
+	ACS_OFF,     /* present, but not all of SV, RR, CR, UF enabled */
+	ACS_ON,	     /* isolates the functions below or beside it */
 };
 
 struct pci_caps {
-	bool readable;		/* extended config space could be read */
-	bool pcie;		/* has a PCI Express capability */
-	int pcie_type;		/* PCI_EXP_TYPE_* from its flags, -1 without */
+	bool readable; /* extended config space could be read */
+	bool pcie;     /* has a PCI Express capability */
+	int pcie_type; /* PCI_EXP_TYPE_* from its flags, -1 without */
 	enum acs_state acs;
 	unsigned acs_ctrl;
 };

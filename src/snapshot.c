@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Copies the PCI and IOMMU part of sysfs, /dev/vfio and the holders' /proc into a tree. */
+/* Copies the PCI and IOMMU part of sysfs, /dev/vfio and the holders' /proc into a tree.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -12,11 +13,35 @@
 
 /* What the model, libpci and lspci read of a device. */
 static const char *const device_attrs[] = {
-	"vendor", "device", "subsystem_vendor", "subsystem_device", "class", "revision",
-	"config", "driver_override", "boot_vga", "numa_node", "local_cpulist", "modalias",
-	"irq", "resource", "uevent", "label", "index", "acpi_index", "enable", "reset_method",
-	"sriov_numvfs", "sriov_totalvfs", "sriov_offset", "sriov_stride", "sriov_vf_device",
-	"max_link_speed", "max_link_width", "current_link_speed", "current_link_width",
+	"vendor",
+	"device",
+	"subsystem_vendor",
+	"subsystem_device",
+	"class",
+	"revision",
+	"config",
+	"driver_override",
+	"boot_vga",
+	"numa_node",
+	"local_cpulist",
+	"modalias",
+	"irq",
+	"resource",
+	"uevent",
+	"label",
+	"index",
+	"acpi_index",
+	"enable",
+	"reset_method",
+	"sriov_numvfs",
+	"sriov_totalvfs",
+	"sriov_offset",
+	"sriov_stride",
+	"sriov_vf_device",
+	"max_link_speed",
+	"max_link_width",
+	"current_link_speed",
+	"current_link_width",
 };
 
 /* A file is copied up to this size: a sysfs attribute is a page, a command line less. */
@@ -26,11 +51,11 @@ static const char *const device_attrs[] = {
 
 struct snap {
 	const struct sysroot *r;
-	int dest;		/* the snapshot's root: a directory that this run made */
-	int err;		/* the first write that failed, -errno; the snapshot is then void */
+	int dest; /* the snapshot's root: a directory that this run made */
+	int err;  /* the first write that failed, -errno; the snapshot is then void */
 	struct snapshot_stats *st;
-	char *last_dir;		/* the directory of the last write, and its fd: most files */
-	int last_fd;		/* of a device share one, and nobody else can change it */
+	char *last_dir; /* the directory of the last write, and its fd: most files */
+	int last_fd;	/* of a device share one, and nobody else can change it */
 };
 
 /*
@@ -41,8 +66,12 @@ struct snap {
 static int dest_error(struct snap *s, int ret)
 {
 	switch (ret) {
-	case 0: case -EEXIST: case -ENOTDIR: case -ELOOP: case -ENAMETOOLONG: case -EINVAL:
-		return ret;
+	case 0:
+	case -EEXIST:
+	case -ENOTDIR:
+	case -ELOOP:
+	case -ENAMETOOLONG:
+	case -EINVAL: return ret;
 	}
 	if (!s->err)
 		s->err = ret;
@@ -160,7 +189,8 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-/* Creates REL, which must not exist yet, with DATA; a failed write or close voids it all. */
+/* Creates REL, which must not exist yet, with DATA; a failed write or close voids it all.
+ */
 static int write_file(struct snap *s, const char *rel, const void *data, size_t len)
 {
 	char buf[PATH_MAX];
@@ -170,7 +200,8 @@ static int write_file(struct snap *s, const char *rel, const void *data, size_t 
 
 	if (dir < 0)
 		return dir;
-	fd = openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd =
+	    openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return dest_error(s, -errno);
 	ret = write_all(fd, data, len);
@@ -225,7 +256,7 @@ static int copy_file(struct snap *s, const char *rel)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && len == 0)
-			return -errno;	/* an attribute that this device does not answer */
+			return -errno; /* an attribute that this device does not answer */
 		if (n <= 0)
 			break;
 		len += (size_t)n;
@@ -308,7 +339,8 @@ static char *dirname_dup(const char *rel)
 	return slash ? strndup(rel, (size_t)(slash - rel)) : xstrdup("");
 }
 
-/* What the kernel shows as the link of a VFIO descriptor: kept as text, never followed. */
+/* What the kernel shows as the link of a VFIO descriptor: kept as text, never followed.
+ */
 static bool vfio_fd_link(const char *link)
 {
 	const char *p = link + strlen("/dev/vfio/");
@@ -319,7 +351,7 @@ static bool vfio_fd_link(const char *link)
 		return false;
 	for (const char *c = p; *c; c++)
 		if (*c == '.' && (c == p || c[-1] == '/'))
-			return false;	/* no ".", ".." or hidden name */
+			return false; /* no ".", ".." or hidden name */
 	return true;
 }
 
@@ -528,7 +560,8 @@ static void snapshot_drivers(struct snap *s)
 				copy_link(s, rel);
 			/* Write-only files: record that they exist, never read them. */
 			else if (streq(e->d_name, "bind") || streq(e->d_name, "unbind") ||
-				 streq(e->d_name, "new_id") || streq(e->d_name, "remove_id"))
+				 streq(e->d_name, "new_id") ||
+				 streq(e->d_name, "remove_id"))
 				write_file(s, rel, "", 0);
 		}
 	}
@@ -540,7 +573,8 @@ static void snapshot_dev_vfio(struct snap *s, const char *dir, int depth)
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 
-	if (depth > DEV_DEPTH_MAX || src_is_link(s, dir) || sysfs_opendir(s->r, dir, &d) < 0)
+	if (depth > DEV_DEPTH_MAX || src_is_link(s, dir) ||
+	    sysfs_opendir(s->r, dir, &d) < 0)
 		return;
 	if (dest_mkdir_p(s, dir) < 0)
 		return;
@@ -583,7 +617,8 @@ static void snapshot_holders(struct snap *s)
 			if (fe->d_name[0] == '.')
 				continue;
 			rel = xasprintf("%s/%s", fddir, fe->d_name);
-			if (src_readlink(s, rel, link, sizeof(link)) < 0 || !vfio_fd_link(link))
+			if (src_readlink(s, rel, link, sizeof(link)) < 0 ||
+			    !vfio_fd_link(link))
 				continue;
 			copy_link(s, rel);
 			info = xasprintf("proc/%s/fdinfo/%s", de->d_name, fe->d_name);
@@ -592,7 +627,8 @@ static void snapshot_holders(struct snap *s)
 		}
 		if (holds) {
 			_cleanup_free_ char *comm = xasprintf("proc/%s/comm", de->d_name);
-			_cleanup_free_ char *cmd = xasprintf("proc/%s/cmdline", de->d_name);
+			_cleanup_free_ char *cmd =
+			    xasprintf("proc/%s/cmdline", de->d_name);
 
 			copy_file(s, comm);
 			copy_file(s, cmd);
@@ -623,11 +659,13 @@ static void remove_tree_at(int dirfd, int depth)
 		if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
 			strv_push(&names, &n, xstrdup(de->d_name));
 	for (size_t i = 0; i < n; i++) {
-		if (unlinkat(dirfd, names[i], 0) == 0 || (errno != EISDIR && errno != EPERM))
+		if (unlinkat(dirfd, names[i], 0) == 0 ||
+		    (errno != EISDIR && errno != EPERM))
 			continue;
 		if (depth < 64) {
-			_cleanup_close_ int sub = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY |
-							 O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int sub =
+			    openat(dirfd, names[i],
+				   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (sub >= 0)
 				remove_tree_at(sub, depth + 1);
@@ -638,10 +676,11 @@ static void remove_tree_at(int dirfd, int depth)
 }
 
 /*
- * Makes DEST, which must not exist, mode 0700, and opens it. The parent may be writable by
- * others (/tmp): they cannot touch what is inside, but they can swap DEST itself between
- * the mkdir and the open; the open does not follow a link, and the directory opened must
- * be one that this process owns and that is still empty, or nothing is written.
+ * Makes DEST, which must not exist, mode 0700, and opens it. The parent may be writable
+ * by others (/tmp): they cannot touch what is inside, but they can swap DEST itself
+ * between the mkdir and the open; the open does not follow a link, and the directory
+ * opened must be one that this process owns and that is still empty, or nothing is
+ * written.
  */
 static int dest_create(const char *dest, int *parent, char **base, struct stat *st)
 {
@@ -656,8 +695,9 @@ static int dest_create(const char *dest, int *parent, char **base, struct stat *
 		path[--len] = '\0';
 	slash = strrchr(path, '/');
 	*base = xstrdup(slash ? slash + 1 : path);
-	dir = slash ? (slash == path ? xstrdup("/") : strndup(path, (size_t)(slash - path)))
-		    : xstrdup(".");
+	dir = slash
+		  ? (slash == path ? xstrdup("/") : strndup(path, (size_t)(slash - path)))
+		  : xstrdup(".");
 	if (!**base || streq(*base, ".") || streq(*base, "..") || streq(*base, "/"))
 		return -EEXIST;
 	*parent = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -667,7 +707,8 @@ static int dest_create(const char *dest, int *parent, char **base, struct stat *
 		return -errno;
 	fd = openat(*parent, *base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? -ESTALE : -errno;
+		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? -ESTALE
+									     : -errno;
 	if (fstat(fd, st) < 0 || st->st_uid != geteuid() || (st->st_mode & 0077)) {
 		close(fd);
 		return -ESTALE;
@@ -681,14 +722,15 @@ static int dest_create(const char *dest, int *parent, char **base, struct stat *
 	return fd;
 }
 
-/* Takes the partial snapshot away: its contents, then DEST if it is still the same one. */
+/* Takes the partial snapshot away: its contents, then DEST if it is still the same one.
+ */
 static void dest_remove(int parent, const char *base, int fd, const struct stat *st)
 {
 	struct stat now;
 
 	remove_tree_at(fd, 0);
-	if (fstatat(parent, base, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
-	    now.st_ino == st->st_ino)
+	if (fstatat(parent, base, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_dev == st->st_dev && now.st_ino == st->st_ino)
 		unlinkat(parent, base, AT_REMOVEDIR);
 }
 

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Copies the PCI and IOMMU part of sysfs, /dev/vfio and the holders' /proc into a tree. */
+/* Copies the PCI and IOMMU part of sysfs, /dev/vfio and the holders' /proc into a tree.
+ */
 #pragma once
 
 #include "sysfs.h"
 
 struct snapshot_stats {
 	size_t devices, groups, holders, files;
-	size_t links_dropped;	/* links of the source that lead out of the tree */
+	size_t links_dropped; /* links of the source that lead out of the tree */
 };
 
 /*

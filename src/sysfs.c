@@ -40,7 +40,8 @@ void sysroot_close(struct sysroot *r)
 /* Set once openat2() said ENOSYS: the kernel is older than 5.6. */
 static bool openat2_missing;
 
-/* Bounds of walk_open(): the kernel's own limit of links, and a depth no sysfs reaches. */
+/* Bounds of walk_open(): the kernel's own limit of links, and a depth no sysfs reaches.
+ */
 #define WALK_LINKS_MAX 40
 #define WALK_DEPTH_MAX 128
 
@@ -141,7 +142,8 @@ static int walk_open(int top, const char *path, int flags, bool in_root)
 			continue;
 		}
 		if (last) {
-			/* Opened again as asked: O_NOFOLLOW keeps a link swapped in meanwhile out. */
+			/* Opened again as asked: O_NOFOLLOW keeps a link swapped in
+			 * meanwhile out. */
 			close(fd);
 			fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC);
 			ret = fd < 0 ? -errno : fd;
@@ -160,17 +162,20 @@ static int walk_open(int top, const char *path, int flags, bool in_root)
 	return ret;
 }
 
-/* Opens name below dirfd, confined as walk_open() says: by openat2() where there is one. */
+/* Opens name below dirfd, confined as walk_open() says: by openat2() where there is one.
+ */
 static int resolve_open(int dirfd, const char *name, int flags, bool in_root)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = (in_root ? RESOLVE_IN_ROOT : RESOLVE_BENEATH) | RESOLVE_NO_MAGICLINKS,
+		.resolve =
+		    (in_root ? RESOLVE_IN_ROOT : RESOLVE_BENEATH) | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 
 	if (!openat2_missing) {
-		/* EAGAIN: a rename elsewhere raced the lookup; the kernel asks for a retry. */
+		/* EAGAIN: a rename elsewhere raced the lookup; the kernel asks for a
+		 * retry. */
 		for (int tries = 0; tries < 8; tries++) {
 			fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 			if (fd >= 0)
@@ -180,7 +185,8 @@ static int resolve_open(int dirfd, const char *name, int flags, bool in_root)
 		}
 		if (errno == ENOSYS)
 			openat2_missing = true;
-		else if (errno != EPERM)	/* EPERM: a seccomp filter that predates openat2 */
+		else if (errno !=
+			 EPERM) /* EPERM: a seccomp filter that predates openat2 */
 			return -errno;
 	}
 	return walk_open(dirfd, name, flags, in_root);
@@ -275,8 +281,9 @@ static int open_regular(const struct sysroot *r, int dirfd, const char *name, bo
 		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return -errno;
 	} else {
-		_cleanup_close_ int pfd = r ? sysfs_open(r, name, O_PATH | nofollow)
-					    : sysfs_openat(dirfd, name, O_PATH | nofollow);
+		_cleanup_close_ int pfd =
+		    r ? sysfs_open(r, name, O_PATH | nofollow)
+		      : sysfs_openat(dirfd, name, O_PATH | nofollow);
 
 		if (pfd < 0)
 			return pfd;
@@ -422,9 +429,11 @@ int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size)
 
 	if (size < 2)
 		return -EINVAL;
-	/* The directories on the way are resolved below dirfd; the link itself is read. */
+	/* The directories on the way are resolved below dirfd; the link itself is read.
+	 */
 	if (slash) {
-		_cleanup_free_ char *parent = xasprintf("%.*s", (int)(slash - name), name);
+		_cleanup_free_ char *parent =
+		    xasprintf("%.*s", (int)(slash - name), name);
 
 		pfd = sysfs_openat(dirfd, *parent ? parent : ".", O_PATH | O_DIRECTORY);
 		if (pfd < 0)
@@ -436,7 +445,7 @@ int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size)
 	if (n < 0)
 		return -errno;
 	if ((size_t)n == size - 1)
-		return -ENAMETOOLONG;	/* perhaps cut */
+		return -ENAMETOOLONG; /* perhaps cut */
 	buf[n] = '\0';
 	return (int)n;
 }
@@ -596,7 +605,8 @@ bool ifname_valid(const char *s)
 	if (n == 0 || n >= 16 || streq(s, ".") || streq(s, ".."))
 		return false;
 	for (; *s; s++)
-		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
 			return false;
 	return true;
 }

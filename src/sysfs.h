@@ -8,9 +8,9 @@
 #include <sys/types.h>
 
 struct sysroot {
-	int fd;		/* the root directory, O_DIRECTORY */
-	char *path;	/* as given on the command line, for libpci and messages */
-	bool live;	/* the root is the running system's "/" */
+	int fd;	    /* the root directory, O_DIRECTORY */
+	char *path; /* as given on the command line, for libpci and messages */
+	bool live;  /* the root is the running system's "/" */
 };
 
 /* "ffffffff:ff:1f.7" (pci_addr_valid() takes 4 to 8 domain digits) and its NUL */
@@ -49,7 +49,8 @@ int sysfs_read_attr(int dirfd, const char *name, char *buf, size_t size);
 int sysfs_read_file(const struct sysroot *r, const char *rel, char *buf, size_t size);
 /* Reads up to SIZE bytes of a regular file as they are (config space, a cmdline). */
 ssize_t sysfs_read_bytes_at(int dirfd, const char *name, void *buf, size_t size);
-ssize_t sysfs_read_bytes(const struct sysroot *r, const char *rel, void *buf, size_t size);
+ssize_t sysfs_read_bytes(const struct sysroot *r, const char *rel, void *buf,
+			 size_t size);
 int sysfs_read_ulong(int dirfd, const char *name, int base, unsigned long *val);
 int sysfs_read_long(int dirfd, const char *name, long *val);
 /*

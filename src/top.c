@@ -25,7 +25,7 @@
 
 #define TOP_SPANS 3
 #define TOP_FILTER_MAX 64
-#define TOP_CAPTURE_MAX 16384	/* stderr kept while the screen is ours, printed after */
+#define TOP_CAPTURE_MAX 16384 /* stderr kept while the screen is ours, printed after */
 #define TOP_MIN_LINES 5
 #define TOP_MIN_COLS 20
 /* A group row: GROUP in 6, OWNER in 7, DEVS in 6, HOLDERS, two spaces, IN USE. */
@@ -56,7 +56,7 @@ enum {
 };
 
 struct top_span {
-	int start, len;		/* bytes of the line's text */
+	int start, len; /* bytes of the line's text */
 	attr_t attr;
 };
 
@@ -71,57 +71,57 @@ struct top_line {
 struct top_pane {
 	WINDOW *win;
 	int h, w;
-	struct top_line *shown;	/* what the window holds, compared with each frame */
+	struct top_line *shown; /* what the window holds, compared with each frame */
 	bool touched;
 };
 
 struct top {
 	struct ctl *c;
 	struct model m;
-	char **hay;		/* per group: the lower-case text that '/' searches */
-	bool snapshot;		/* --sysroot: a static tree */
-	bool readonly;		/* not root */
+	char **hay;    /* per group: the lower-case text that '/' searches */
+	bool snapshot; /* --sysroot: a static tree */
+	bool readonly; /* not root */
 	bool color;
 	bool quit;
 
 	SCREEN *screen;
 	FILE *tty_out;
 	struct top_pane title, body, status;
-	bool small;		/* too small for the panes: one line on stdscr */
-	int lines, cols;	/* the size that the panes were made for */
-	bool repaint;		/* doupdate even if no line changed (Ctrl-L, resize) */
+	bool small;	 /* too small for the panes: one line on stdscr */
+	int lines, cols; /* the size that the panes were made for */
+	bool repaint;	 /* doupdate even if no line changed (Ctrl-L, resize) */
 	bool cursor_on;
 
 	enum top_view view;
-	size_t *vis;		/* indices of the groups that pass the filter */
+	size_t *vis; /* indices of the groups that pass the filter */
 	size_t n_vis;
-	int sel;		/* index into vis */
-	int sel_group;		/* the selected group's number, kept across reloads */
+	int sel;       /* index into vis */
+	int sel_group; /* the selected group's number, kept across reloads */
 	int top_row;
 	char filter[TOP_FILTER_MAX];
 	bool editing;
 
-	char **text;		/* details, help or plan, before wrapping */
+	char **text; /* details, help or plan, before wrapping */
 	size_t n_text;
 	char *text_title;
 	int text_top;
-	int text_group;		/* the group that details or the plan are about */
+	int text_group; /* the group that details or the plan are about */
 
-	char *message;		/* one line in the status bar until the next key */
+	char *message; /* one line in the status bar until the next key */
 	bool message_alert;
 
 	/* The plan waiting for 'y'. */
 	enum ops_kind pending;
 	char pending_arg[16];
-	char *pending_sig;	/* the group's state when planned: a change cancels */
-	bool plan_only;		/* --dry-run: the plan is shown, never done */
+	char *pending_sig; /* the group's state when planned: a change cancels */
+	bool plan_only;	   /* --dry-run: the plan is shown, never done */
 
 	struct pollfd pfd[FD_COUNT];
 	sigset_t oldmask;
 	struct udev *udev;
 	struct udev_monitor *mon;
 	int saved_stderr;
-	char *captured;		/* what went to stderr meanwhile */
+	char *captured; /* what went to stderr meanwhile */
 	size_t n_captured;
 };
 
@@ -213,7 +213,8 @@ static int top_lb_text(struct top_lb *b, const char *s, int cols)
 			if (used + 4 * (int)n > cols)
 				break;
 			for (size_t i = 0; i < n; i++) {
-				snprintf(hex, sizeof(hex), "\\x%02x", (unsigned char)s[i]);
+				snprintf(hex, sizeof(hex), "\\x%02x",
+					 (unsigned char)s[i]);
 				top_lb_bytes(b, hex, 4);
 			}
 			used += 4 * (int)n;
@@ -429,7 +430,7 @@ static char *top_device_hints(const struct pci_device *d)
 
 		top_append(&s, vfs);
 	}
-	return str_escape(s);	/* interface and block device names are anyone's */
+	return str_escape(s); /* interface and block device names are anyone's */
 }
 
 static char *top_group_hints(const struct iommu_group *g)
@@ -494,7 +495,8 @@ static char *top_haystack(const struct iommu_group *g)
 	/* The filter matches the text as the view shows it: escaped. */
 	for (size_t i = 0; i < g->n_devs; i++) {
 		const struct pci_device *d = g->devs[i];
-		_cleanup_free_ char *desc = top_device_desc(d), *drv = NULL, *cls_safe = NULL;
+		_cleanup_free_ char *desc = top_device_desc(d), *drv = NULL,
+				    *cls_safe = NULL;
 		char cls[256], *n;
 
 		if (!pciinfo_class_name(d->class, cls, sizeof(cls)))
@@ -672,8 +674,8 @@ static void top_reload(struct top *t, bool note)
 		model_free(&m);
 		_cleanup_free_ char *root = str_escape(t->c->root.path);
 
-		top_message(t, true, "cannot read %s: %s; showing what was read before", root,
-			    strerror(-r));
+		top_message(t, true, "cannot read %s: %s; showing what was read before",
+			    root, strerror(-r));
 		return;
 	}
 	if (note)
@@ -695,8 +697,10 @@ static void top_reload(struct top *t, bool note)
 
 		if (!sig || !streq(sig, t->pending_sig)) {
 			t->view = VIEW_LIST;
-			top_message(t, true, "group %d changed while its plan was shown: "
-				    "nothing was written; press %c again", t->text_group,
+			top_message(t, true,
+				    "group %d changed while its plan was shown: "
+				    "nothing was written; press %c again",
+				    t->text_group,
 				    t->pending == OPS_CLAIM_GROUP ? 'c' : 'r');
 		}
 	}
@@ -736,8 +740,8 @@ static void top_draw_title(struct top *t)
 			sep = ", ";
 		}
 	{
-		_cleanup_free_ char *release = str_escape(t->m.kernel_release ?
-							  t->m.kernel_release : "?");
+		_cleanup_free_ char *release =
+		    str_escape(t->m.kernel_release ? t->m.kernel_release : "?");
 		_cleanup_free_ char *rel = xasprintf("Linux %s ", release);
 		int rw = (int)strlen(rel);
 		struct top_lb b;
@@ -774,8 +778,7 @@ static struct top_line top_group_line(const struct top *t, const struct iommu_gr
 	snprintf(num, sizeof(num), "%5d ", g->number);
 	top_lb_cell(&b, num, 6, 0);
 	/* On the selection bar the owner's reverse turns off, so it still stands out. */
-	top_lb_cell(&b, group_owner_name(g->owner), 7,
-		    top_owner_attr(t, g->owner) ^ sel);
+	top_lb_cell(&b, group_owner_name(g->owner), 7, top_owner_attr(t, g->owner) ^ sel);
 	snprintf(num, sizeof(num), "%4zu  ", g->n_devs);
 	top_lb_cell(&b, num, 6, 0);
 	top_lb_cell(&b, holders, hw, 0);
@@ -819,8 +822,8 @@ static void top_draw_list(struct top *t)
 
 	if (t->m.n_groups == 0) {
 		_cleanup_free_ char *a = xasprintf(
-			"No IOMMU groups (%zu PCI devices): the IOMMU is off or absent.",
-			t->m.n_devs);
+		    "No IOMMU groups (%zu PCI devices): the IOMMU is off or absent.",
+		    t->m.n_devs);
 
 		top_pane_put(p, y++, top_line_text(p->w, A_BOLD, a));
 		for (size_t i = 0; i < ARRAY_SIZE(top_no_iommu_text); i++) {
@@ -849,8 +852,9 @@ static void top_draw_list(struct top *t)
 		size_t k = (size_t)(t->top_row + i);
 
 		if (k < t->n_vis)
-			top_pane_put(p, y++, top_group_line(t, &t->m.groups[t->vis[k]],
-							    (int)k == t->sel, p->w));
+			top_pane_put(p, y++,
+				     top_group_line(t, &t->m.groups[t->vis[k]],
+						    (int)k == t->sel, p->w));
 		else
 			top_pane_put(p, y++, top_line_text(p->w, 0, i ? "" : no_match));
 	}
@@ -858,10 +862,10 @@ static void top_draw_list(struct top *t)
 		return;
 
 	if (g) {
-		_cleanup_free_ char *s = xasprintf(
-			"group %d: %zu device%s%s", g->number, g->n_devs,
-			g->n_devs == 1 ? "" : "s",
-			g->n_devs > 1 ? " (Enter: why they share it)" : "");
+		_cleanup_free_ char *s =
+		    xasprintf("group %d: %zu device%s%s", g->number, g->n_devs,
+			      g->n_devs == 1 ? "" : "s",
+			      g->n_devs > 1 ? " (Enter: why they share it)" : "");
 
 		top_pane_put(p, y++, top_line_text(p->w, A_BOLD, s));
 	} else {
@@ -956,8 +960,8 @@ static const char *top_mode(const struct top *t)
 		return "--dry-run: c and r show plans only";
 	if (t->readonly)
 		return t->m.holders_partial
-			       ? "read-only: not root; other users' holders are hidden"
-			       : "read-only: not root";
+			   ? "read-only: not root; other users' holders are hidden"
+			   : "read-only: not root";
 	return "live";
 }
 
@@ -994,7 +998,8 @@ static void top_draw_status(struct top *t)
 	top_lb_cell(&b, " ", 1, 0);
 	top_lb_cell(&b, left, p->w - 1 - kw,
 		    t->message && t->message_alert && !t->editing
-			    ? A_REVERSE | A_BOLD | top_pair(t, PAIR_ALERT) : 0);
+			? A_REVERSE | A_BOLD | top_pair(t, PAIR_ALERT)
+			: 0);
 	if (kw)
 		top_lb_cell(&b, keys, kw - 1, 0);
 	top_pane_put(p, 0, top_lb_done(&b));
@@ -1117,13 +1122,17 @@ static void top_plan(struct top *t, enum ops_kind kind)
 	if (!g)
 		return;
 	if (t->snapshot && !t->c->dry_run) {
-		top_message(t, true, "%c does nothing here: a --sysroot snapshot is only "
-			    "read (with --dry-run, top shows the plan)", key);
+		top_message(t, true,
+			    "%c does nothing here: a --sysroot snapshot is only "
+			    "read (with --dry-run, top shows the plan)",
+			    key);
 		return;
 	}
 	if (t->readonly && !t->c->dry_run) {
-		top_message(t, true, "%c does nothing here: read-only, not root (run as "
-			    "root, or with --dry-run to see the plan)", key);
+		top_message(t, true,
+			    "%c does nothing here: read-only, not root (run as "
+			    "root, or with --dry-run to see the plan)",
+			    key);
 		return;
 	}
 	snprintf(t->pending_arg, sizeof(t->pending_arg), "%d", g->number);
@@ -1141,8 +1150,9 @@ static void top_plan(struct top *t, enum ops_kind kind)
 	if (res.message)
 		strv_push(&lines, &n, xstrdup(res.message));
 	t->plan_only = t->c->dry_run;
-	strv_push(&lines, &n, xstrdup(t->plan_only ? "--dry-run: nothing is written."
-					 : "Press y to do it; any other key cancels."));
+	strv_push(&lines, &n,
+		  xstrdup(t->plan_only ? "--dry-run: nothing is written."
+				       : "Press y to do it; any other key cancels."));
 	{
 		const char *op = top_op_name(kind);
 		_cleanup_free_ char *title = NULL;
@@ -1222,12 +1232,17 @@ static void top_help(struct top *t)
 static bool top_scroll_key(int ch, int *pos, int page)
 {
 	switch (ch) {
-	case KEY_UP: case 'k': *pos -= 1; return true;
-	case KEY_DOWN: case 'j': *pos += 1; return true;
+	case KEY_UP:
+	case 'k': *pos -= 1; return true;
+	case KEY_DOWN:
+	case 'j': *pos += 1; return true;
 	case KEY_PPAGE: *pos -= page; return true;
-	case KEY_NPAGE: case ' ': *pos += page; return true;
-	case KEY_HOME: case 'g': *pos = 0; return true;
-	case KEY_END: case 'G': *pos = 1 << 20; return true;
+	case KEY_NPAGE:
+	case ' ': *pos += page; return true;
+	case KEY_HOME:
+	case 'g': *pos = 0; return true;
+	case KEY_END:
+	case 'G': *pos = 1 << 20; return true;
 	}
 	return false;
 }
@@ -1272,16 +1287,16 @@ static void top_key_filter(struct top *t, int ch)
 		t->filter[0] = '\0';
 		t->editing = false;
 		break;
-	case '\r': case '\n': case KEY_ENTER:
-		t->editing = false;
-		return;
-	case KEY_BACKSPACE: case 127: case 8:
+	case '\r':
+	case '\n':
+	case KEY_ENTER: t->editing = false; return;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
 		if (len)
 			t->filter[len - 1] = '\0';
 		break;
-	case 21:	/* Ctrl-U */
-		t->filter[0] = '\0';
-		break;
+	case 21: /* Ctrl-U */ t->filter[0] = '\0'; break;
 	case KEY_UP: top_move(t, -1); return;
 	case KEY_DOWN: top_move(t, 1); return;
 	default:
@@ -1302,7 +1317,7 @@ static void top_key(struct top *t, int ch)
 		top_resize(t);
 		return;
 	}
-	if (ch == 12) {		/* Ctrl-L */
+	if (ch == 12) { /* Ctrl-L */
 		clearok(curscr, TRUE);
 		t->repaint = true;
 		return;
@@ -1351,8 +1366,10 @@ static void top_key(struct top *t, int ch)
 		switch (ch) {
 		case 'c': top_plan(t, OPS_CLAIM_GROUP); break;
 		case 'r': top_plan(t, OPS_RELEASE); break;
-		case '?': case KEY_F(1): top_help(t); break;
-		case 'R': case KEY_F(5): top_reload(t, true); break;
+		case '?':
+		case KEY_F(1): top_help(t); break;
+		case 'R':
+		case KEY_F(5): top_reload(t, true); break;
 		case KEY_MOUSE: top_mouse(t); break;
 		default: t->view = VIEW_LIST; break;
 		}
@@ -1360,13 +1377,20 @@ static void top_key(struct top *t, int ch)
 	}
 
 	switch (ch) {
-	case KEY_UP: case 'k': top_move(t, -1); break;
-	case KEY_DOWN: case 'j': top_move(t, 1); break;
+	case KEY_UP:
+	case 'k': top_move(t, -1); break;
+	case KEY_DOWN:
+	case 'j': top_move(t, 1); break;
 	case KEY_PPAGE: top_move(t, -rows); break;
-	case KEY_NPAGE: case ' ': top_move(t, rows); break;
-	case KEY_HOME: case 'g': top_move(t, -(int)t->n_vis); break;
-	case KEY_END: case 'G': top_move(t, (int)t->n_vis); break;
-	case '\r': case '\n': case KEY_ENTER: top_details(t); break;
+	case KEY_NPAGE:
+	case ' ': top_move(t, rows); break;
+	case KEY_HOME:
+	case 'g': top_move(t, -(int)t->n_vis); break;
+	case KEY_END:
+	case 'G': top_move(t, (int)t->n_vis); break;
+	case '\r':
+	case '\n':
+	case KEY_ENTER: top_details(t); break;
 	case 'c': top_plan(t, OPS_CLAIM_GROUP); break;
 	case 'r': top_plan(t, OPS_RELEASE); break;
 	case '/':
@@ -1379,8 +1403,11 @@ static void top_key(struct top *t, int ch)
 		t->filter[0] = '\0';
 		top_refilter(t);
 		break;
-	case '?': case 'h': case KEY_F(1): top_help(t); break;
-	case 'R': case KEY_F(5):
+	case '?':
+	case 'h':
+	case KEY_F(1): top_help(t); break;
+	case 'R':
+	case KEY_F(5):
 		top_reload(t, true);
 		if (!t->message)
 			top_message(t, false, "reloaded: nothing changed");
@@ -1422,8 +1449,8 @@ static void top_stderr(struct top *t)
 		char *line, *end = buf + n;
 
 		if (t->n_captured + (size_t)n < TOP_CAPTURE_MAX) {
-			t->captured = xrealloc(t->captured,
-					       t->n_captured + (size_t)n + 1);
+			t->captured =
+			    xrealloc(t->captured, t->n_captured + (size_t)n + 1);
 			memcpy(t->captured + t->n_captured, buf, (size_t)n);
 			t->n_captured += (size_t)n;
 			t->captured[t->n_captured] = '\0';
@@ -1482,8 +1509,8 @@ static void top_watch(struct top *t)
 		_cleanup_closedir_ DIR *d = NULL;
 		struct dirent *de;
 
-		if (inotify_add_watch(fd, dirs[i],
-				      IN_CREATE | IN_DELETE | IN_ONLYDIR) < 0)
+		if (inotify_add_watch(fd, dirs[i], IN_CREATE | IN_DELETE | IN_ONLYDIR) <
+		    0)
 			continue;
 		d = opendir(dirs[i]);
 		while (d && (de = readdir(d))) {
@@ -1493,8 +1520,9 @@ static void top_watch(struct top *t)
 			if (de->d_type != DT_CHR || (i == 0 && streq(de->d_name, "vfio")))
 				continue;
 			node = xasprintf("%s/%s", dirs[i], de->d_name);
-			inotify_add_watch(fd, node, IN_OPEN | IN_CLOSE_WRITE |
-					  IN_CLOSE_NOWRITE | IN_DONT_FOLLOW);
+			inotify_add_watch(fd, node,
+					  IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE |
+					      IN_DONT_FOLLOW);
 		}
 	}
 }
@@ -1631,9 +1659,10 @@ static int top_screen_open(struct top *t)
 	mouseinterval(0);
 	mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED
 #ifdef BUTTON5_PRESSED
-		  | BUTTON5_PRESSED
+		      | BUTTON5_PRESSED
 #endif
-		  , NULL);
+		  ,
+		  NULL);
 	top_layout(t);
 	return 0;
 }
@@ -1674,7 +1703,7 @@ static int top_loop(struct top *t)
 		top_draw(t);
 		if (poll(t->pfd, FD_COUNT, -1) < 0) {
 			if (errno == EINTR)
-				continue;	/* SIGTSTP: ncurses' handler ran */
+				continue; /* SIGTSTP: ncurses' handler ran */
 			return -errno;
 		}
 		if (t->pfd[FD_SIGNAL].revents)
@@ -1682,7 +1711,7 @@ static int top_loop(struct top *t)
 		if (t->pfd[FD_TTY].revents & POLLIN)
 			top_keys(t);
 		else if (t->pfd[FD_TTY].revents & (POLLHUP | POLLERR | POLLNVAL))
-			t->quit = true;	/* the terminal is gone */
+			t->quit = true; /* the terminal is gone */
 		if (t->pfd[FD_STDERR].revents)
 			top_stderr(t);
 		if (t->pfd[FD_UDEV].revents)
@@ -1704,7 +1733,7 @@ int cmd_top(struct ctl *c)
 		t.pfd[i].fd = -1;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return fail(EXIT_USAGE, "top needs a terminal on its input and output: "
-			    "use 'list' or 'show' in scripts");
+					"use 'list' or 'show' in scripts");
 	r = model_load(&c->root, &t.m);
 	if (r < 0) {
 		model_free(&t.m);

@@ -144,7 +144,8 @@ char *str_escape(const char *s)
 		}
 		n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
 		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
-			/* not a character here: the byte alone, printable in a single-byte locale */
+			/* not a character here: the byte alone, printable in a
+			 * single-byte locale */
 			memset(&st, 0, sizeof(st));
 			if (isprint(c))
 				*o++ = (char)c;
@@ -181,13 +182,13 @@ static size_t utf8_char(const unsigned char *p, uint32_t *cp)
 	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
 		n = 3;
 		*cp = p[0] & 0x0f;
-		lo = p[0] == 0xe0 ? 0xa0 : 0x80;	/* no overlong form */
-		hi = p[0] == 0xed ? 0x9f : 0xbf;	/* no surrogate */
+		lo = p[0] == 0xe0 ? 0xa0 : 0x80; /* no overlong form */
+		hi = p[0] == 0xed ? 0x9f : 0xbf; /* no surrogate */
 	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
 		n = 4;
 		*cp = p[0] & 0x07;
 		lo = p[0] == 0xf0 ? 0x90 : 0x80;
-		hi = p[0] == 0xf4 ? 0x8f : 0xbf;	/* nothing above U+10FFFF */
+		hi = p[0] == 0xf4 ? 0x8f : 0xbf; /* nothing above U+10FFFF */
 	} else {
 		return 0;
 	}
@@ -236,15 +237,16 @@ static bool shell_plain(const char *s, bool path)
 		return false;
 	for (; *s; s++)
 		if (!isascii((unsigned char)*s) ||
-		    !(isalnum((unsigned char)*s) || strchr("_.,:+=@%-", *s) || (path && *s == '/')))
+		    !(isalnum((unsigned char)*s) || strchr("_.,:+=@%-", *s) ||
+		      (path && *s == '/')))
 			return false;
 	return true;
 }
 
 /*
  * For printf's %b: a backslash, a quote and whatever str_escape() would change as \0ooo
- * (at most three digits follow \0, so a digit after one is text again), the rest as it is;
- * the single quotes around it are the caller's.
+ * (at most three digits follow \0, so a digit after one is text again), the rest as it
+ * is; the single quotes around it are the caller's.
  */
 static char *shell_octal(const char *s)
 {
@@ -322,7 +324,8 @@ void vwarnx_(const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *msg = NULL, *safe = NULL;
 
-	/* Every message is escaped whole: its arguments come from the system and the user. */
+	/* Every message is escaped whole: its arguments come from the system and the
+	 * user. */
 	if (vasprintf(&msg, fmt, ap) < 0)
 		oom();
 	safe = str_escape(msg);
