@@ -1027,8 +1027,8 @@ int cmd_apply(struct ctl *c)
 		r = wait_for_udev(c, &m, &conf);
 	if (r < 0) {
 		conf_free(&conf);
-		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path,
-			    strerror(-r));
+		return fail(sysfs_error_bad_tree(r) ? EXIT_USAGE : EXIT_FAILED,
+			    "cannot read %s: %s", c->root.path, strerror(-r));
 	}
 	if (c->argc == 1)
 		code = worse(code, apply_device(c, &m, &conf, c->argv[0]));

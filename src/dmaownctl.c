@@ -77,8 +77,8 @@ static int load_for(struct ctl *c, struct model *m, const char *arg)
 	int r = model_load_for(&c->root, m, arg);
 
 	if (r < 0)
-		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path,
-			    strerror(-r));
+		return fail(sysfs_error_bad_tree(r) ? EXIT_USAGE : EXIT_FAILED,
+			    "cannot read %s: %s", c->root.path, strerror(-r));
 	pciinfo_open(&c->root);
 	return EXIT_DONE;
 }
@@ -88,8 +88,8 @@ static int load(struct ctl *c, struct model *m)
 	int r = model_load(&c->root, m);
 
 	if (r < 0)
-		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path,
-			    strerror(-r));
+		return fail(sysfs_error_bad_tree(r) ? EXIT_USAGE : EXIT_FAILED,
+			    "cannot read %s: %s", c->root.path, strerror(-r));
 	pciinfo_open(&c->root);
 	return EXIT_DONE;
 }

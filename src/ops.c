@@ -1868,7 +1868,8 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 	}
 	ret = ops_model_load(r, req, &c.m);
 	if (ret < 0) {
-		ret = say(&c, EXIT_FAILED, "cannot read sysfs: %s", strerror(-ret));
+		ret = say(&c, sysfs_error_bad_tree(ret) ? EXIT_USAGE : EXIT_FAILED,
+			  "cannot read sysfs: %s", strerror(-ret));
 		goto out;
 	}
 	switch (req->kind) {

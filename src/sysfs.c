@@ -625,3 +625,16 @@ bool group_number_parse(const char *s, int *ret)
 	*ret = (int)v;
 	return true;
 }
+
+bool sysfs_error_bad_tree(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case ENOTDIR:
+	case EISDIR:
+	case ELOOP:
+	case EXDEV:
+	case EFBIG:
+	case E2BIG: return true;
+	default: return false;
+	}
+}

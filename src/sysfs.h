@@ -65,6 +65,13 @@ int sysfs_write_attr(int dirfd, const char *name, const char *value);
 
 const char *path_basename(const char *p);
 
+/*
+ * Whether a read error says that the tree is malformed (a file where a directory belongs,
+ * a link loop or a link out of the root, an attribute that is no regular file or too
+ * large): bad input, not a failure of the machine.
+ */
+bool sysfs_error_bad_tree(int err);
+
 /* The grammar of names that come from the command line. */
 bool pci_addr_valid(const char *s);
 /* Turns a full or short PCI address into the full, lower-case form. */

@@ -1737,8 +1737,8 @@ int cmd_top(struct ctl *c)
 	r = model_load(&c->root, &t.m);
 	if (r < 0) {
 		model_free(&t.m);
-		return fail(EXIT_FAILED, "cannot read %s: %s", c->root.path,
-			    strerror(-r));
+		return fail(sysfs_error_bad_tree(r) ? EXIT_USAGE : EXIT_FAILED,
+			    "cannot read %s: %s", c->root.path, strerror(-r));
 	}
 	pciinfo_open(&c->root);
 	/* ncursesw draws and measures multibyte text only in the user's locale. */
