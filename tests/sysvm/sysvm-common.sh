@@ -240,6 +240,11 @@ sysvm_image() {
 	install -D -m 644 "$sysvm_here/guest/bench.network" "$root/etc/systemd/network/10-bench.network"
 	echo sysvm >"$root/etc/hostname"
 	echo '/dev/vda / ext4 rw,errors=remount-ro 0 1' >"$root/etc/fstab"
+	# TCG on a busy host runs programs 50 times slower than a machine does: systemd's
+	# 90 s for a unit to start is too short for systemd-networkd there (the same for
+	# udevd's workers, udev.event_timeout on the command line)
+	install -d "$root/etc/systemd/system.conf.d"
+	printf '[Manager]\nDefaultTimeoutStartSec=900s\n' >"$root/etc/systemd/system.conf.d/sysvm.conf"
 	# no network to wait for, no daily apt run against a mirror that the guest cannot reach
 	sysvm_chroot "$root" sh -e -c '
 		systemctl -q enable sysbench.service systemd-networkd.service
@@ -331,7 +336,7 @@ sysvm_qemu_args() {
 		-machine q35,kernel-irqchip=split -accel tcg -cpu max -m 1024 -smp 1 \
 		-device intel-iommu,intremap=on,caching-mode=on \
 		-kernel "$vm_work/vmlinuz" -initrd "$initrd" \
-		-append "root=/dev/vda rw console=ttyS0 intel_iommu=on mitigations=off no_timer_check panic=-1 $append" \
+		-append "root=/dev/vda rw console=ttyS0 intel_iommu=on mitigations=off no_timer_check udev.event_timeout=900 panic=-1 $append" \
 		-serial "file:$vm_work/console-$name.log" -serial "file:$vm_work/data-$name.log" \
 		-nic none \
 		-device pcie-root-port,id=rp_net,bus=pcie.0,addr=0x2,chassis=1 \

@@ -15,3 +15,6 @@ for r in BR_A:e1000 BR_B:e1000 CLAIM_DEV:e1000e NET_DEV:e1000e; do
 done
 nodes=$(find /dev/vfio -mindepth 1 -maxdepth 1 -name '[0-9]*' 2>/dev/null | tr '\n' ' ')
 expect no-group-node '' "$nodes"
+# the unit's verdict on the bad file, for the log: exit 2 makes it "failed" in
+# systemctl --failed, which is one more place where the admin sees it
+note "dmaownctl.service: $(unit_prop dmaownctl.service Result), exit $(unit_prop dmaownctl.service ExecMainStatus)"
