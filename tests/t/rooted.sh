@@ -299,7 +299,7 @@ rm -f "$root/$dev_a/iommu_group"
 ln -s iommu_group "$root/$dev_a/iommu_group"
 run_tree rooted/link-loops "$root"
 
-# --- broken trees: one line, exit 1 ("cannot read"), nothing leaked ---
+# --- broken trees: bad input, one line, exit 2 ("cannot read"), nothing leaked ---
 
 for what in sys/bus/pci/devices sys/kernel/iommu_groups proc; do
 	root=$(tree "broken-${what//\//-}")
@@ -308,7 +308,7 @@ for what in sys/bus/pci/devices sys/kernel/iommu_groups proc; do
 	rc=0
 	timeout -k 2 10 "$DMAOWNCTL" --sysroot "$root" list >"$WORKDIR/out" 2>"$WORKDIR/err" \
 		</dev/null || rc=$?
-	if [ "$rc" = 1 ] && grep -q "cannot read" "$WORKDIR/err" &&
+	if [ "$rc" = 2 ] && grep -q "cannot read" "$WORKDIR/err" &&
 		[ "$(wc -l <"$WORKDIR/err")" = 1 ]; then
 		pass "rooted/fifo-for-${what//\//-}"
 	else
