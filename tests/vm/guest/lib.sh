@@ -373,7 +373,7 @@ reset_state() {
 SETUP_BUDGET=120	# bench_setup: modules, claims at boot, network, mount
 RESET_BUDGET=60	# reset_state between two scenarios
 SCENARIO_BUDGET=$(cmdline_arg bench.budget)	# one scenario (bench --budget)
-case $SCENARIO_BUDGET in '' | *[!0-9]*) SCENARIO_BUDGET=120 ;; esac
+case $SCENARIO_BUDGET in '' | *[!0-9]*) SCENARIO_BUDGET=300 ;; esac
 CMD_BUDGET=300	# the command of tests/vm/run
 STEP_T0=0
 step_begin() { STEP_T0=$(now); data "@@BEGIN $1 budget=$2@@"; }
