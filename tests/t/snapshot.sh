@@ -203,7 +203,7 @@ else
 	# makes DIR itself (empty) and flips DIR/sys between a link to the victim and nothing,
 	# so that a check for emptiness is passed and then betrayed; puts a link at DIR/sys.
 	cat >"$race/racer.py" <<'EOF'
-import os, shutil, sys
+import os, shutil, stat, sys
 race, victim = sys.argv[1], sys.argv[2]
 snap, i = race + "/snap", 0
 while not os.path.exists(race + "/stop"):
@@ -225,12 +225,14 @@ while not os.path.exists(race + "/stop"):
             os.symlink(victim + "/sys", snap + "/sys")
     except OSError:
         pass
-    if os.path.isdir(snap) and not os.path.islink(snap) and os.stat(snap).st_uid == os.getuid():
-        shutil.rmtree(snap, ignore_errors=True)
-        try:
+    # The test removes what is here between rounds: any of these may find it gone.
+    try:
+        st = os.lstat(snap)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():
+            shutil.rmtree(snap, ignore_errors=True)
             os.rmdir(snap)
-        except OSError:
-            pass
+    except OSError:
+        pass
 with open(race + "/rounds", "w") as f:
     f.write("%d\n" % i)
 EOF
@@ -238,7 +240,8 @@ EOF
 	# The system's python, which the user nobody can run (not a shim under /root).
 	py=/usr/bin/python3
 	[ -x "$py" ] || py=$(command -v python3)
-	setpriv --reuid=nobody --regid=nogroup --clear-groups "$py" "$race/racer.py" "$race" "$victim" &
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$py" "$race/racer.py" "$race" "$victim" \
+		2>"$WORKDIR/racer.err" &
 	racer=$!
 	codes=
 	for i in $(seq 1 50); do
@@ -256,7 +259,7 @@ EOF
 	if [ "$victim_before" != "$(tree_state "$victim")" ]; then
 		fail snapshot-race-by-other-user-redirects-nothing "the victim directory changed"
 	elif [ -n "$odd" ] || [ "$rounds" -lt 1 ]; then
-		fail snapshot-race-by-other-user-redirects-nothing "exit codes:$codes; racer rounds $rounds"
+		fail snapshot-race-by-other-user-redirects-nothing "exit codes:$codes; racer rounds $rounds $(tail -n 1 "$WORKDIR/racer.err")"
 	else
 		pass snapshot-race-by-other-user-redirects-nothing
 	fi
