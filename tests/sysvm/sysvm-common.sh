@@ -94,8 +94,8 @@ sysvm_cleanup() {
 	sysvm_mounts=()
 	# a background chroot (initrd-bad, dracut) keeps its mounts in its own list
 	if [ -n "$vm_work" ]; then
-		findmnt -rn -o TARGET | grep -F "$vm_work/" | sort -r | while read -r m; do
-			umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		{ findmnt -rn -o TARGET | grep -F "$vm_work/" || true; } | sort -r | while read -r m; do
+			umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 		done
 	fi
 	if [ -n "$vm_work" ] && findmnt -rn -o TARGET | grep -q -F "$vm_work/"; then
@@ -107,7 +107,8 @@ sysvm_cleanup() {
 
 sysvm_init() {
 	vm_init
-	trap 'sysvm_cleanup' EXIT
+	# the bench's own exit status, whatever the clean-up's last command returns
+	trap 'rc=$?; sysvm_cleanup; exit $rc' EXIT
 }
 
 # the package list (tests/sysvm/packages), comma-separated, for debootstrap --include

@@ -17,7 +17,7 @@ vm_die() { echo "${0##*/}: $*" >&2; exit 2; }
 # Make a private work directory (removed on exit) for the builds and the logs.
 vm_init() {
 	vm_work=$(mktemp -d "${TMPDIR:-/tmp}/dmaownctl-vm.XXXXXX")
-	trap 'vm_cleanup' EXIT
+	trap 'rc=$?; vm_cleanup; exit $rc' EXIT
 	trap 'exit 130' INT TERM
 }
 vm_cleanup() {
