@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "group.h"
 #include "records.h"
 #include "util.h"
 
@@ -25,8 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                                         \
 	} while (0)
 
-/* The name of the claimed record that the input is: a device of group 4 in the fixtures.
- */
+/* The claimed record that the input is: a device of group 4 in the fixtures. */
 #define ADDR "0000:04:01.0"
 
 static const char *const ops[] = { "claim-group", "release", "unbind", "bind",
@@ -47,8 +47,7 @@ static void check_addr(const char *addr)
 	require(strcmp(norm, addr) == 0);
 }
 
-/* A driver name becomes sys/bus/pci/drivers/NAME/bind: never a path of more than one
- * component. */
+/* A driver name becomes sys/bus/pci/drivers/NAME/bind: one path component only. */
 static void check_driver(const char *s, bool kernel_choice)
 {
 	if (!s)
@@ -142,7 +141,8 @@ static void check_claimed(const struct claimed *cl)
 static void fuzz_claimed(const char *text)
 {
 	struct claimed cl, again;
-	struct devstate d = { .addr = ADDR };
+	struct pci_device dev = { .addr = ADDR };
+	struct plan p = { 0 };
 	const char *why = NULL;
 	char *t;
 	int r;
@@ -156,18 +156,13 @@ static void fuzz_claimed(const char *text)
 	}
 	check_claimed(&cl);
 
-	/* what claim-group writes for a device with these values, as plan_dev() has them
-	 */
-	d.driver = cl.driver;
-	d.override = cl.override;
-	for (size_t i = 0; i < cl.n_netifs; i++) {
-		char *s = xasprintf("%s%s%s", d.netifs ? d.netifs : "", i ? "," : "",
-				    cl.netifs[i]);
-
-		free(d.netifs);
-		d.netifs = s;
-	}
-	t = claimed_text(&d);
+	/* what claim-group writes for a device that has these values */
+	dev.driver = cl.driver;
+	dev.override = cl.override;
+	dev.net = cl.netifs;
+	dev.n_net = cl.n_netifs;
+	plan_dev(&p, &dev, "vfio-pci", "vfio-pci");
+	t = claimed_text(&p.devs[0]);
 	r = claimed_parse(ADDR, t, &again, &why);
 	require(r == 0);
 	require(same(cl.driver, again.driver) && same(cl.override, again.override));
@@ -175,15 +170,14 @@ static void fuzz_claimed(const char *text)
 	for (size_t i = 0; i < cl.n_netifs; i++)
 		require(strcmp(cl.netifs[i], again.netifs[i]) == 0);
 	free(t);
-	free(d.netifs);
+	plan_free(&p);
 	claimed_free(&cl);
 	claimed_free(&again);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* The reader refuses a record with a NUL byte: the parsers see text up to the
-	 * first. */
+	/* The reader refuses a NUL byte: the parsers see the text up to the first. */
 	char *text = strndup((const char *)data, size);
 
 	if (!text)

@@ -18,7 +18,7 @@ void plan_free(struct plan *p)
 		free(p->devs[i].override);
 		free(p->devs[i].want_driver);
 		free(p->devs[i].want_override);
-		free(p->devs[i].netifs);
+		strv_free(p->devs[i].netifs);
 	}
 	free(p->devs);
 	memset(p, 0, sizeof(*p));
@@ -48,12 +48,9 @@ struct devstate *plan_dev(struct plan *p, const struct pci_device *d,
 	s->want_driver = xstrdup(want_driver);
 	s->want_override = xstrdup(want_override);
 	s->netifs = NULL;
-	for (size_t i = 0; i < d->n_net; i++) {
-		char *t = xasprintf("%s%s%s", s->netifs ? s->netifs : "", i ? "," : "",
-				    d->net[i]);
-
-		free(s->netifs);
-		s->netifs = t;
-	}
+	s->n_netifs = 0;
+	/* A list, not one joined string: an interface name may hold a comma. */
+	for (size_t i = 0; i < d->n_net; i++)
+		strv_push(&s->netifs, &s->n_netifs, xstrdup(d->net[i]));
 	return s;
 }

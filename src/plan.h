@@ -31,7 +31,8 @@ struct devstate {
 	char addr[PCI_ADDR_MAX];
 	char *driver, *override;	   /* before */
 	char *want_driver, *want_override; /* after; KERNEL_CHOICE: the kernel's pick */
-	char *netifs; /* its network interfaces, comma-separated, or NULL */
+	char **netifs; /* its network interfaces, NULL-terminated, or NULL */
+	size_t n_netifs;
 };
 
 struct plan {

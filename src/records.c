@@ -344,17 +344,14 @@ void claimed_free(struct claimed *cl)
 char *claimed_text(const struct devstate *d)
 {
 	json_object *o = json_object_new_object(), *netifs = json_object_new_array();
-	_cleanup_free_ char *list = d->netifs ? xstrdup(d->netifs) : NULL;
-	char *save = NULL;
 
 	json_object_object_add(o, "format", json_object_new_string(CLAIMED_FORMAT));
 	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
 	json_object_object_add(o, "device", json_object_new_string(d->addr));
 	json_object_object_add(o, "driver", json_string_or_null(d->driver));
 	json_object_object_add(o, "override", json_string_or_null(d->override));
-	for (char *t = list ? strtok_r(list, ",", &save) : NULL; t;
-	     t = strtok_r(NULL, ",", &save))
-		json_object_array_add(netifs, json_object_new_string(t));
+	for (size_t i = 0; i < d->n_netifs; i++)
+		json_object_array_add(netifs, json_object_new_string(d->netifs[i]));
 	json_object_object_add(o, "netifs", netifs);
 	return record_text(o);
 }
