@@ -49,8 +49,7 @@ int claimed_parse(const char *addr, const char *text, struct claimed *cl,
 		  const char **why);
 int claimed_read(const struct sysroot *r, const char *addr, struct claimed *cl,
 		 const char **why);
-/* The claimed device that had network interface IFNAME, into addr; bad records name none.
- */
+/* The claimed device that had interface IFNAME, into addr; bad records name none. */
 bool claimed_find_netif(const struct sysroot *r, const char *ifname, char *addr,
 			size_t size);
 void claimed_remove(const struct sysroot *r, const char *addr);
