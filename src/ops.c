@@ -18,7 +18,6 @@
 #include <sys/utsname.h>
 #include <time.h>
 
-#include <json-c/json.h>
 #include <libudev.h>
 
 #include "dmaownctl.h"
@@ -26,101 +25,12 @@
 #include "inuse.h"
 #include "libs.h"
 #include "ops.h"
+#include "plan.h"
+#include "records.h"
 #include "testhooks.h"
 #include "util.h"
 
-#define RUN_DIR "run/dmaownctl"
-#define JOURNAL RUN_DIR "/journal"
 #define LOCK RUN_DIR "/lock"
-#define CLAIMED_DIR RUN_DIR "/claimed"
-
-/* The driver the kernel picks by itself, through drivers_probe. */
-#define KERNEL_CHOICE "*"
-
-enum step_kind {
-	STEP_LOAD_MODULE,
-	STEP_SET_OVERRIDE,
-	STEP_UNBIND,
-	STEP_BIND,
-	STEP_PROBE,
-	STEP_CHOWN,
-};
-
-struct step {
-	enum step_kind kind;
-	char addr[PCI_ADDR_MAX];
-	char *driver; /* module, override value ("" clears), or driver to (un)bind */
-};
-
-/* Where each device starts and where the plan takes it. */
-struct devstate {
-	char addr[PCI_ADDR_MAX];
-	char *driver, *override;	   /* before */
-	char *want_driver, *want_override; /* after; KERNEL_CHOICE: the kernel's pick */
-	char *netifs; /* its network interfaces, comma-separated, or NULL */
-};
-
-struct plan {
-	struct step *steps;
-	size_t n_steps;
-	struct devstate *devs;
-	size_t n_devs;
-	int group;
-	uid_t uid;
-	gid_t gid;
-	bool chown;
-};
-
-static void plan_free(struct plan *p)
-{
-	for (size_t i = 0; i < p->n_steps; i++)
-		free(p->steps[i].driver);
-	free(p->steps);
-	for (size_t i = 0; i < p->n_devs; i++) {
-		free(p->devs[i].driver);
-		free(p->devs[i].override);
-		free(p->devs[i].want_driver);
-		free(p->devs[i].want_override);
-		free(p->devs[i].netifs);
-	}
-	free(p->devs);
-	memset(p, 0, sizeof(*p));
-}
-
-static void plan_add(struct plan *p, enum step_kind kind, const char *addr,
-		     const char *driver)
-{
-	struct step *s;
-
-	p->steps = xrealloc(p->steps, (p->n_steps + 1) * sizeof(*p->steps));
-	s = &p->steps[p->n_steps++];
-	s->kind = kind;
-	snprintf(s->addr, sizeof(s->addr), "%s", addr ? addr : "");
-	s->driver = xstrdup(driver ? driver : "");
-}
-
-static struct devstate *plan_dev(struct plan *p, const struct pci_device *d,
-				 const char *want_driver, const char *want_override)
-{
-	struct devstate *s;
-
-	p->devs = xrealloc(p->devs, (p->n_devs + 1) * sizeof(*p->devs));
-	s = &p->devs[p->n_devs++];
-	snprintf(s->addr, sizeof(s->addr), "%s", d->addr);
-	s->driver = xstrdup(d->driver);
-	s->override = xstrdup(d->override);
-	s->want_driver = xstrdup(want_driver);
-	s->want_override = xstrdup(want_override);
-	s->netifs = NULL;
-	for (size_t i = 0; i < d->n_net; i++) {
-		char *t = xasprintf("%s%s%s", s->netifs ? s->netifs : "", i ? "," : "",
-				    d->net[i]);
-
-		free(s->netifs);
-		s->netifs = t;
-	}
-	return s;
-}
 
 /*
  * The writes that take one device from (driver, override) to what it should have. The
@@ -297,7 +207,7 @@ char *ops_auto_driver(const struct sysroot *r, const struct pci_device *d)
 	return drv;
 }
 
-/* --- the run directory: lock, journal and what each claimed device had --- */
+/* --- the lock in /run/dmaownctl: one run at a time --- */
 
 /*
  * How long a waiting run gives the lock's holder to show progress: a step of the holder
@@ -405,68 +315,13 @@ static int lock_take(const struct sysroot *r, double timeout, pid_t *holder)
 	return fd;
 }
 
-static int write_synced(const struct sysroot *r, const char *rel, const char *text)
-{
-	_cleanup_free_ char *tmp = xasprintf("%s.new", rel);
-	_cleanup_close_ int dfd = -1;
-	int fd;
-	size_t len = strlen(text);
-
-	fd = openat(r->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-		int e = errno ? errno : EIO;
-
-		close(fd);
-		unlinkat(r->fd, tmp, 0);
-		return -e;
-	}
-	close(fd);
-	if (renameat(r->fd, tmp, r->fd, rel) < 0)
-		return -errno;
-	dfd = sysfs_open(r, RUN_DIR, O_RDONLY | O_DIRECTORY);
-	if (dfd >= 0)
-		fsync(dfd);
-	return 0;
-}
-
-/*
- * The records under /run/dmaownctl are JSON objects written by json-c: a driver_override
- * may hold any bytes but a newline, so no word-splitting format can carry it. Everything
- * read back is checked against the grammar of the command line before it names a path,
- * and a record that does not pass is refused whole: it is never half used.
- */
-#define RECORD_MAX (1 << 20)
-#define JOURNAL_FORMAT "dmaownctl-journal"
-#define CLAIMED_FORMAT "dmaownctl-claimed"
-#define RECORD_VERSION 2
-
-/*
- * The longest driver_override the kernel keeps: its store refuses a write of PAGE_SIZE -
- * 1 bytes or more, and cuts the value at the first newline (a leading one clears it).
- */
-static size_t override_max(void)
-{
-	long ps = sysconf(_SC_PAGESIZE);
-
-	return (size_t)(ps > 4096 ? ps : 4096) - 2;
-}
-
-static bool override_valid(const char *s, size_t len)
-{
-	return len > 0 && len <= override_max() && strlen(s) == len &&
-	       !memchr(s, '\n', len);
-}
-
 /* driver_override as the kernel holds it, byte for byte; NULL when it is clear. */
 static char *override_read(const struct sysroot *r, const char *addr)
 {
 	_cleanup_free_ char *rel =
 	    xasprintf("sys/bus/pci/devices/%s/driver_override", addr);
 	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
-	size_t cap = override_max() + 2, len = 0;
+	size_t cap = driver_override_max() + 2, len = 0;
 	_cleanup_free_ char *buf = xmalloc(cap + 1);
 	struct stat st;
 	ssize_t n;
@@ -479,440 +334,9 @@ static char *override_read(const struct sysroot *r, const char *addr)
 	/* The kernel shows the value and one newline, or "(null)" when there is none. */
 	if (len && buf[len - 1] == '\n')
 		buf[--len] = '\0';
-	if (!override_valid(buf, len) || streq(buf, "(null)"))
+	if (!driver_override_valid(buf, len) || streq(buf, "(null)"))
 		return NULL;
 	return steal_ptr(&buf);
-}
-
-/* Reads a whole record: a regular file, never more than RECORD_MAX. */
-static int record_read(const struct sysroot *r, const char *rel, char **text)
-{
-	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	struct stat st;
-	ssize_t n;
-
-	if (fd < 0)
-		return fd == -ELOOP ? -EBADMSG : fd;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EBADMSG;
-	buf = xmalloc(RECORD_MAX + 1);
-	while ((n = read(fd, buf + len, RECORD_MAX + 1 - len)) > 0) {
-		len += (size_t)n;
-		if (len > RECORD_MAX)
-			return -EFBIG;
-	}
-	if (n < 0)
-		return -errno;
-	buf[len] = '\0';
-	if (strlen(buf) != len)
-		return -EBADMSG;
-	*text = steal_ptr(&buf);
-	return 0;
-}
-
-/* The one JSON object of a record, with its format and version checked. */
-static int record_parse(const char *text, const char *format, json_object **ret,
-			const char **why)
-{
-	json_tokener *tok = json_tokener_new();
-	json_object *o, *v;
-	size_t len = strlen(text);
-
-	while (len && strchr(" \t\n", text[len - 1]))
-		len--;
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_tokener_free(tok);
-		json_object_put(o);
-		*why = "not a JSON object";
-		return -EBADMSG;
-	}
-	json_tokener_free(tok);
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, "format", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    !streq(json_object_get_string(v), format)) {
-		json_object_put(o);
-		*why = "not a record of this kind";
-		return -EBADMSG;
-	}
-	if (!json_object_object_get_ex(o, "version", &v) ||
-	    !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) != RECORD_VERSION) {
-		json_object_put(o);
-		*why = "a format version that this dmaownctl does not read";
-		return -EBADMSG;
-	}
-	*ret = o;
-	return 0;
-}
-
-enum field_kind {
-	FIELD_DRIVER,	   /* a driver name, as the command line takes it */
-	FIELD_WANT_DRIVER, /* the same, or KERNEL_CHOICE */
-	FIELD_OVERRIDE,	   /* a driver_override value, any bytes the kernel keeps */
-};
-
-/* A string or null member into *out (NULL for null); false when it is anything else. */
-static bool record_field(json_object *o, const char *key, enum field_kind kind,
-			 char **out)
-{
-	json_object *v;
-	const char *s;
-
-	*out = NULL;
-	if (!json_object_object_get_ex(o, key, &v))
-		return false;
-	if (!v)
-		return true; /* null */
-	if (!json_object_is_type(v, json_type_string))
-		return false;
-	s = json_object_get_string(v);
-	switch (kind) {
-	case FIELD_WANT_DRIVER:
-		if (streq(s, KERNEL_CHOICE))
-			break;
-		/* fall through */
-	case FIELD_DRIVER:
-		if (!driver_name_valid(s))
-			return false;
-		break;
-	case FIELD_OVERRIDE:
-		if (!override_valid(s, (size_t)json_object_get_string_len(v)))
-			return false;
-		break;
-	}
-	*out = xstrdup(s);
-	return true;
-}
-
-/* A full, lower-case PCI address: the form that the records are written in. */
-static bool record_addr(json_object *o, const char *key, char *addr)
-{
-	json_object *v;
-	char norm[PCI_ADDR_MAX];
-	const char *s;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return false;
-	s = json_object_get_string(v);
-	if (pci_addr_normalize(s, norm, sizeof(norm)) < 0 || !streq(norm, s))
-		return false;
-	memcpy(addr, s, strlen(s) + 1);
-	return true;
-}
-
-static json_object *json_string_or_null(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-static char *record_text(json_object *o)
-{
-	char *text = xasprintf(
-	    "%s\n", json_object_to_json_string_ext(
-			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-
-	json_object_put(o);
-	return text;
-}
-
-static char *journal_text(const struct plan *p, const char *op)
-{
-	json_object *o = json_object_new_object(), *devs = json_object_new_array();
-
-	json_object_object_add(o, "format", json_object_new_string(JOURNAL_FORMAT));
-	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
-	json_object_object_add(o, "op", json_object_new_string(op));
-	json_object_object_add(o, "group", json_object_new_int(p->group));
-	for (size_t i = 0; i < p->n_devs; i++) {
-		const struct devstate *d = &p->devs[i];
-		json_object *dev = json_object_new_object();
-
-		json_object_object_add(dev, "device", json_object_new_string(d->addr));
-		json_object_object_add(dev, "driver", json_string_or_null(d->driver));
-		json_object_object_add(dev, "override", json_string_or_null(d->override));
-		json_object_object_add(dev, "want_driver",
-				       json_string_or_null(d->want_driver));
-		json_object_object_add(dev, "want_override",
-				       json_string_or_null(d->want_override));
-		json_object_array_add(devs, dev);
-	}
-	json_object_object_add(o, "devices", devs);
-	return record_text(o);
-}
-
-static const char *const journal_ops[] = { "claim-group", "release", "unbind", "bind",
-					   "override" };
-
-static int journal_parse(const char *text, struct plan *p, char **op, const char **why)
-{
-	json_object *o = NULL, *v, *devs;
-	int ret = record_parse(text, JOURNAL_FORMAT, &o, why);
-	size_t n;
-
-	if (ret < 0)
-		return ret;
-	ret = -EBADMSG;
-	*why = "no operation that dmaownctl knows";
-	if (!json_object_object_get_ex(o, "op", &v) ||
-	    !json_object_is_type(v, json_type_string))
-		goto out;
-	for (size_t i = 0; i < ARRAY_SIZE(journal_ops); i++)
-		if (streq(json_object_get_string(v), journal_ops[i]))
-			*op = xstrdup(journal_ops[i]);
-	if (!*op)
-		goto out;
-	*why = "no group number";
-	if (!json_object_object_get_ex(o, "group", &v) ||
-	    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
-	    json_object_get_int64(v) > INT_MAX)
-		goto out;
-	p->group = (int)json_object_get_int64(v);
-	*why = "no list of devices";
-	if (!json_object_object_get_ex(o, "devices", &devs) ||
-	    !json_object_is_type(devs, json_type_array))
-		goto out;
-	n = json_object_array_length(devs);
-	p->devs = xcalloc(n ? n : 1, sizeof(*p->devs));
-	for (size_t i = 0; i < n; i++) {
-		json_object *dev = json_object_array_get_idx(devs, i);
-		struct devstate *d = &p->devs[p->n_devs++];
-
-		*why = "a device that is not a full PCI address";
-		if (!json_object_is_type(dev, json_type_object) ||
-		    !record_addr(dev, "device", d->addr))
-			goto out;
-		*why = "a driver name or driver_override value outside the grammar";
-		if (!record_field(dev, "driver", FIELD_DRIVER, &d->driver) ||
-		    !record_field(dev, "override", FIELD_OVERRIDE, &d->override) ||
-		    !record_field(dev, "want_driver", FIELD_WANT_DRIVER,
-				  &d->want_driver) ||
-		    !record_field(dev, "want_override", FIELD_OVERRIDE,
-				  &d->want_override))
-			goto out;
-	}
-	ret = 0;
-out:
-	json_object_put(o);
-	return ret;
-}
-
-/* The journal, checked whole; -ENOENT when there is none, -EBADMSG (and why) when bad. */
-static int journal_read(const struct sysroot *r, struct plan *p, char **op,
-			const char **why)
-{
-	_cleanup_free_ char *text = NULL;
-	int ret;
-
-	memset(p, 0, sizeof(*p));
-	*op = NULL;
-	*why = NULL;
-	ret = record_read(r, JOURNAL, &text);
-	if (ret == -EFBIG)
-		*why = "larger than any journal dmaownctl writes";
-	else if (ret == -EBADMSG)
-		*why = "not a regular file";
-	if (ret < 0)
-		return ret;
-	if (startswith(text, "dmaownctl-journal 1\n")) {
-		*why =
-		    "written by an older dmaownctl, in a format this one does not read";
-		return -EBADMSG;
-	}
-	ret = journal_parse(text, p, op, why);
-	if (ret < 0) {
-		plan_free(p);
-		free(steal_ptr(op));
-	}
-	return ret;
-}
-
-/*
- * What a claimed device had, kept until it is released: release puts it back. The network
- * interface names go with it, since the interface is gone while vfio-pci has the device
- * and "release eth1" should still find it.
- */
-struct claimed {
-	char *driver, *override;
-	char **netifs;
-	size_t n_netifs;
-};
-
-static void claimed_free(struct claimed *cl)
-{
-	free(cl->driver);
-	free(cl->override);
-	strv_free(cl->netifs);
-	memset(cl, 0, sizeof(*cl));
-}
-
-static int claimed_write(const struct sysroot *r, const struct devstate *d)
-{
-	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", d->addr), *text = NULL;
-	json_object *o = json_object_new_object(), *netifs = json_object_new_array();
-	_cleanup_free_ char *list = d->netifs ? xstrdup(d->netifs) : NULL;
-	char *save = NULL;
-
-	json_object_object_add(o, "format", json_object_new_string(CLAIMED_FORMAT));
-	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
-	json_object_object_add(o, "device", json_object_new_string(d->addr));
-	json_object_object_add(o, "driver", json_string_or_null(d->driver));
-	json_object_object_add(o, "override", json_string_or_null(d->override));
-	for (char *t = list ? strtok_r(list, ",", &save) : NULL; t;
-	     t = strtok_r(NULL, ",", &save))
-		json_object_array_add(netifs, json_object_new_string(t));
-	json_object_object_add(o, "netifs", netifs);
-	text = record_text(o);
-	if (mkdirat(r->fd, CLAIMED_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return write_synced(r, rel, text);
-}
-
-/*
- * The version 1 record, "DRIVER OVERRIDE NETIFS" with "-" for none, as the previous
- * dmaownctl wrote it: a claim made before an upgrade is still released. Every word is
- * checked as strictly as in the JSON record; an override could not hold a space there.
- */
-static int claimed_parse_v1(const char *text, struct claimed *cl)
-{
-	_cleanup_free_ char *copy = xstrdup(text);
-	char *w[3], *save = NULL, *rest = copy, *nl = strchr(copy, '\n');
-
-	if (!nl || nl[1])
-		return -EBADMSG;
-	*nl = '\0';
-	for (size_t i = 0; i < 3; i++) {
-		w[i] = strsep(&rest, " ");
-		if (!w[i] || !*w[i])
-			goto bad;
-	}
-	if (rest)
-		goto bad;
-	if (!streq(w[0], "-") && !driver_name_valid(w[0]))
-		goto bad;
-	if (!streq(w[1], "-") && !override_valid(w[1], strlen(w[1])))
-		goto bad;
-	cl->driver = streq(w[0], "-") ? NULL : xstrdup(w[0]);
-	cl->override = streq(w[1], "-") ? NULL : xstrdup(w[1]);
-	if (streq(w[2], "-"))
-		return 0;
-	for (char *t = strtok_r(w[2], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (!ifname_valid(t))
-			goto bad;
-		strv_push(&cl->netifs, &cl->n_netifs, xstrdup(t));
-	}
-	return 0;
-bad:
-	claimed_free(cl);
-	return -EBADMSG;
-}
-
-static int claimed_parse(const char *addr, const char *text, struct claimed *cl,
-			 const char **why)
-{
-	json_object *o = NULL, *v;
-	char a[PCI_ADDR_MAX];
-	int ret;
-
-	memset(cl, 0, sizeof(*cl));
-	if (text[0] != '{') {
-		*why = "neither JSON nor a record of the previous format";
-		return claimed_parse_v1(text, cl);
-	}
-	ret = record_parse(text, CLAIMED_FORMAT, &o, why);
-	if (ret < 0)
-		return ret;
-	ret = -EBADMSG;
-	*why = "it names another device";
-	if (!record_addr(o, "device", a) || !streq(a, addr))
-		goto out;
-	*why = "a driver name or driver_override value outside the grammar";
-	if (!record_field(o, "driver", FIELD_DRIVER, &cl->driver) ||
-	    !record_field(o, "override", FIELD_OVERRIDE, &cl->override))
-		goto out;
-	*why = "a network interface name outside the grammar";
-	if (!json_object_object_get_ex(o, "netifs", &v) ||
-	    !json_object_is_type(v, json_type_array))
-		goto out;
-	for (size_t i = 0; i < json_object_array_length(v); i++) {
-		json_object *n = json_object_array_get_idx(v, i);
-
-		if (!json_object_is_type(n, json_type_string) ||
-		    !ifname_valid(json_object_get_string(n)))
-			goto out;
-		strv_push(&cl->netifs, &cl->n_netifs, xstrdup(json_object_get_string(n)));
-	}
-	ret = 0;
-out:
-	json_object_put(o);
-	if (ret < 0)
-		claimed_free(cl);
-	return ret;
-}
-
-/* The record of ADDR: 0, -ENOENT when there is none, -EBADMSG (and why) when bad. */
-static int claimed_read(const struct sysroot *r, const char *addr, struct claimed *cl,
-			const char **why)
-{
-	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", addr), *text = NULL;
-	int ret;
-
-	memset(cl, 0, sizeof(*cl));
-	*why = NULL;
-	ret = record_read(r, rel, &text);
-	if (ret == -EFBIG)
-		*why = "larger than any record dmaownctl writes";
-	else if (ret == -EBADMSG)
-		*why = "not a regular file";
-	if (ret < 0)
-		return ret;
-	return claimed_parse(addr, text, cl, why);
-}
-
-/* The claimed device that had network interface IFNAME, into addr; bad records name none.
- */
-static bool claimed_find_netif(const struct sysroot *r, const char *ifname, char *addr,
-			       size_t size)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-
-	if (sysfs_opendir(r, CLAIMED_DIR, &d) < 0)
-		return false;
-	while ((de = readdir(d))) {
-		struct claimed cl;
-		const char *why;
-		bool found = false;
-
-		if (!pci_addr_valid(de->d_name) || strlen(de->d_name) >= size ||
-		    claimed_read(r, de->d_name, &cl, &why) < 0)
-			continue;
-		for (size_t i = 0; i < cl.n_netifs; i++)
-			found |= streq(cl.netifs[i], ifname);
-		claimed_free(&cl);
-		if (found) {
-			memcpy(addr, de->d_name, strlen(de->d_name) + 1);
-			return true;
-		}
-	}
-	return false;
-}
-
-static void claimed_remove(const struct sysroot *r, const char *addr)
-{
-	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", addr);
-
-	unlinkat(r->fd, rel, 0);
 }
 
 /* --- execution: each write, then the kernel's uevent, then the driver link --- */
@@ -1837,7 +1261,6 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 {
 	struct ctx c = { .r = r, .req = req, .res = res, .op = op_name(req->kind) };
 	struct exec e = { 0 };
-	_cleanup_free_ char *journal = NULL;
 	pid_t holder = 0;
 	int lockfd = -1, ret;
 
@@ -1859,7 +1282,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 			return say(&c, EXIT_FAILED,
 				   "cannot take the lock in /run/dmaownctl: %s",
 				   strerror(-lockfd));
-		if (sysfs_exists(r, JOURNAL)) {
+		if (journal_exists(r)) {
 			close(lockfd);
 			return say(&c, EXIT_JOURNAL,
 				   "an interrupted operation left its journal in "
@@ -1897,8 +1320,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 		free(d->override);
 		d->override = override_read(r, d->addr);
 	}
-	journal = journal_text(&c.plan, c.op);
-	ret = write_synced(r, JOURNAL, journal);
+	ret = journal_write(r, &c.plan, c.op);
 	if (ret < 0) {
 		ret = say(&c, EXIT_FAILED,
 			  "cannot write the journal: %s: nothing was changed",
@@ -1907,7 +1329,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 	}
 	ret = exec_open(&e, r, req->timeout);
 	if (ret < 0) {
-		unlinkat(r->fd, JOURNAL, 0);
+		journal_remove(r);
 		ret =
 		    say(&c, EXIT_FAILED, "cannot watch uevents: %s: nothing was changed",
 			strerror(-ret));
@@ -1919,7 +1341,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 		_cleanup_free_ char *why = xstrdup(e.error);
 
 		if (rollback(&e, &c.plan)) {
-			unlinkat(r->fd, JOURNAL, 0);
+			journal_remove(r);
 			ret =
 			    say(&c, EXIT_FAILED, "%s; everything is back as it was", why);
 		} else {
@@ -1932,7 +1354,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 	}
 	if (!state_matches(r, &c.plan, true)) {
 		if (rollback(&e, &c.plan)) {
-			unlinkat(r->fd, JOURNAL, 0);
+			journal_remove(r);
 			ret = say(&c, EXIT_FAILED,
 				  "the end state differs from the plan; everything "
 				  "is back as it was");
@@ -1944,7 +1366,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 		goto out;
 	}
 	claimed_update(r, &c.plan, c.op);
-	unlinkat(r->fd, JOURNAL, 0);
+	journal_remove(r);
 	if (req->kind == OPS_CLAIM_GROUP && c.plan.n_devs == 0)
 		ret = say(&c, EXIT_DONE,
 			  "group %d was claimed already: /dev/vfio/%d given to "
@@ -2049,7 +1471,7 @@ int ops_recover(const struct sysroot *r, bool finish, bool dry_run, double timeo
 	if (ret == 0 && state_matches(r, &p, finish)) {
 		if (finish)
 			claimed_update(r, &p, op);
-		unlinkat(r->fd, JOURNAL, 0);
+		journal_remove(r);
 		ret = say(&c, EXIT_DONE, "%s of group %d %s", op, p.group,
 			  finish ? "finished" : "rolled back: every device is as it was");
 	} else {

@@ -598,6 +598,23 @@ bool driver_name_valid(const char *s)
 	return n > 0 && n < 64;
 }
 
+/*
+ * The longest driver_override the kernel keeps: its store refuses a write of PAGE_SIZE -
+ * 1 bytes or more, and cuts the value at the first newline (a leading one clears it).
+ */
+size_t driver_override_max(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	return (size_t)(ps > 4096 ? ps : 4096) - 2;
+}
+
+bool driver_override_valid(const char *s, size_t len)
+{
+	return len > 0 && len <= driver_override_max() && strlen(s) == len &&
+	       !memchr(s, '\n', len);
+}
+
 bool ifname_valid(const char *s)
 {
 	size_t n = strlen(s);

@@ -84,5 +84,8 @@ int pci_addr_cmp(const char *a, const char *b);
 /* Finds the last path component that is a full PCI address; NULL if none. */
 bool pci_addr_from_path(const char *path, char *out, size_t size);
 bool driver_name_valid(const char *s);
+/* A driver_override value that the kernel keeps as it is: no NUL, no newline. */
+bool driver_override_valid(const char *s, size_t len);
+size_t driver_override_max(void);
 bool ifname_valid(const char *s);
 bool group_number_parse(const char *s, int *ret);

@@ -9,7 +9,7 @@ seeds=$WORKDIR/seeds
 if ! python3 "$SRCDIR/fuzz/seeds" "$SRCDIR" "$seeds" 2>"$WORKDIR/seeds.err"; then
 	fail fuzz/seeds "$(tail -c 300 "$WORKDIR/seeds.err" | tr '\n' ' ')"
 fi
-for t in names conf model; do
+for t in names conf model records; do
 	run=$builddir/fuzz/fuzz-$t-run
 	# Built by make check; a build tree made by make alone builds it here.
 	if [ ! -x "$run" ] && [ -f "$builddir/Makefile" ]; then

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The records in /run/dmaownctl: an operation's journal, what each claimed device had. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "plan.h"
+#include "sysfs.h"
+
+/* Beneath the root: the lock, the journal and claimed/ADDR. */
+#define RUN_DIR "run/dmaownctl"
+
+/*
+ * Every reader returns 0, -ENOENT when there is no record, or -EBADMSG with *why, one
+ * phrase that says what is wrong with it (-EFBIG too, with why, for one over 1 MiB);
+ * nothing is left allocated when it fails. What a record gives back has passed the
+ * grammar of the command line: device addresses in their full form, driver names,
+ * driver_override values and interface names.
+ */
+
+/* The journal as it is written, one line of JSON: what every device had and gets. */
+char *journal_text(const struct plan *p, const char *op);
+/* The journal's text, checked whole, into *p and *op ("claim-group", "release", ...). */
+int journal_parse(const char *text, struct plan *p, char **op, const char **why);
+int journal_read(const struct sysroot *r, struct plan *p, char **op, const char **why);
+/* Written and synced, the directory too, before the first write to sysfs. */
+int journal_write(const struct sysroot *r, const struct plan *p, const char *op);
+bool journal_exists(const struct sysroot *r);
+void journal_remove(const struct sysroot *r);
+
+/*
+ * What a claimed device had, kept until it is released: release puts it back. The network
+ * interface names go with it, since the interface is gone while vfio-pci has the device
+ * and "release eth1" should still find it.
+ */
+struct claimed {
+	char *driver, *override;
+	char **netifs;
+	size_t n_netifs;
+};
+
+void claimed_free(struct claimed *cl);
+/* The record of the device D, as claimed_write() writes it. */
+char *claimed_text(const struct devstate *d);
+int claimed_write(const struct sysroot *r, const struct devstate *d);
+/* The text of claimed/ADDR, of this format or the previous one, into *cl. */
+int claimed_parse(const char *addr, const char *text, struct claimed *cl,
+		  const char **why);
+int claimed_read(const struct sysroot *r, const char *addr, struct claimed *cl,
+		 const char **why);
+/* The claimed device that had interface IFNAME, into addr; bad records name none. */
+bool claimed_find_netif(const struct sysroot *r, const char *ifname, char *addr,
+			size_t size);
+void claimed_remove(const struct sysroot *r, const char *addr);
