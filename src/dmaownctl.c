@@ -168,7 +168,7 @@ static int cmd_show(struct ctl *c)
 		r = resolve_error(&m, c->argv[0], r);
 		goto out;
 	}
-	r = output_show(&m, g, &c->out);
+	r = output_show(stdout, &m, g, &c->out);
 	r = r < 0 ? fail(EXIT_FAILED, "cannot print: %s", strerror(-r)) : EXIT_DONE;
 out:
 	model_free(&m);
@@ -491,7 +491,8 @@ static const char *option_name(int opt)
 int main(int argc, char **argv)
 {
 	struct ctl c = { .root = { .fd = -1 }, .timeout = 10.0 };
-	const char *sysroot = "/", *columns = NULL, *bad;
+	const char *sysroot = "/", *columns = NULL;
+	char bad[64];
 	const struct command *cmd;
 	unsigned used = 0;
 	int used_opt[8] = { 0 }, n_used = 0;
@@ -584,7 +585,7 @@ int main(int argc, char **argv)
 		return usage_error("-J, -r and -P exclude each other");
 	if (all)
 		output_all_columns(&c.out);
-	if (columns && output_parse_columns(&c.out, columns, &bad) < 0)
+	if (columns && output_parse_columns(&c.out, columns, bad, sizeof(bad)) < 0)
 		return usage_error("unknown column '%s'", bad);
 
 	r = sysroot_open(&c.root, sysroot);

@@ -588,26 +588,19 @@ static void top_text_set(struct top *t, const char *title, char **lines, size_t 
 	t->text_title = xstrdup(title);
 }
 
-/*
- * What 'show' prints, from output_show() itself so that the two never differ. It
- * prints to stdout, which glibc lets a program point elsewhere for a while (its
- * manual, "Standard Streams"); the screen is drawn through the FILE that ncurses was
- * given, not through stdout.
- */
+/* What 'show' prints, from output_show() itself so that the two never differ. */
 static int top_show_lines(struct top *t, const struct iommu_group *g)
 {
 	struct output_opts o = { 0 };
 	char *buf = NULL, **lines = NULL, *p;
 	size_t len = 0, n = 0;
-	FILE *f, *saved = stdout;
+	FILE *f;
 	int r;
 
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return -errno;
-	stdout = f;
-	r = output_show(&t->m, g, &o);
-	stdout = saved;
+	r = output_show(f, &t->m, g, &o);
 	fclose(f);
 	if (r < 0) {
 		free(buf);
@@ -1626,7 +1619,7 @@ static int top_screen_open(struct top *t)
 	const char *nc = getenv("NO_COLOR");
 	int fd;
 
-	/* ncurses gets a FILE of its own on the terminal: stdout is output_show()'s. */
+	/* ncurses gets a FILE of its own on the terminal: nothing else's buffer in it. */
 	fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
 	t->tty_out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!t->tty_out) {
