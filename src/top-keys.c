@@ -34,41 +34,71 @@ static const char *top_op_name(enum ops_kind k)
 
 /* Claim and release: the plan first, then the writes on 'y'. */
 
-static void top_plan(struct top *t, enum ops_kind kind)
+/* What c or r asks of the group in pending_arg, planned only or done. */
+static struct ops_request top_request(const struct top *t, enum ops_kind kind,
+				      bool dry_run)
 {
-	const struct iommu_group *g = top_model_selected(&t->vm);
-	struct ops_request req = {
+	return (struct ops_request){
 		.kind = kind,
 		.arg = t->pending_arg,
 		.driver = kind == OPS_CLAIM_GROUP ? t->c->driver : NULL,
 		.force = t->c->force,
 		.allow_noiommu = t->c->allow_noiommu,
-		.dry_run = true,
+		.dry_run = dry_run,
 		.timeout = t->c->timeout,
 	};
-	struct ops_result res;
-	char **lines = NULL, key = kind == OPS_CLAIM_GROUP ? 'c' : 'r';
-	size_t n = 0;
-	int code;
+}
 
-	if (t->view == VIEW_DETAILS)
-		g = top_model_find(&t->vm.m, t->text_group);
-	if (!g)
-		return;
-	if (t->snapshot && !t->c->dry_run) {
+/* A snapshot and a user who is not root get no plan, unless --dry-run asks for one. */
+static bool top_plan_refused(struct top *t, char key)
+{
+	if (t->c->dry_run)
+		return false;
+	if (t->snapshot)
 		top_message(t, true,
 			    "%c does nothing here: a --sysroot snapshot is only "
 			    "read (with --dry-run, top shows the plan)",
 			    key);
-		return;
-	}
-	if (t->readonly && !t->c->dry_run) {
+	else if (t->readonly)
 		top_message(t, true,
 			    "%c does nothing here: read-only, not root (run as "
 			    "root, or with --dry-run to see the plan)",
 			    key);
+	return t->snapshot || t->readonly;
+}
+
+/* The plan's writes, what the command would say, and what a key does now. */
+static void top_plan_text(struct top *t, const struct iommu_group *g, enum ops_kind kind,
+			  const struct ops_result *res)
+{
+	_cleanup_free_ char *title = NULL;
+	char **lines = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < res->n_plan; i++)
+		strv_push(&lines, &n, xstrdup(res->plan[i]));
+	strv_push(&lines, &n, xstrdup(""));
+	if (res->message)
+		strv_push(&lines, &n, xstrdup(res->message));
+	strv_push(&lines, &n,
+		  xstrdup(t->plan_only ? "--dry-run: nothing is written."
+				       : "Press y to do it; any other key cancels."));
+	title = xasprintf("%s %d: the plan, nothing written yet", top_op_name(kind),
+			  g->number);
+	top_text_set(t, title, lines, n);
+}
+
+static void top_plan(struct top *t, enum ops_kind kind)
+{
+	const struct iommu_group *g = top_model_selected(&t->vm);
+	struct ops_request req = top_request(t, kind, true);
+	struct ops_result res;
+	int code;
+
+	if (t->view == VIEW_DETAILS)
+		g = top_model_find(&t->vm.m, t->text_group);
+	if (!g || top_plan_refused(t, kind == OPS_CLAIM_GROUP ? 'c' : 'r'))
 		return;
-	}
 	snprintf(t->pending_arg, sizeof(t->pending_arg), "%d", g->number);
 	code = ops_run(&t->c->root, &req, &res);
 	if (code != EXIT_DONE || res.n_plan == 0) {
@@ -78,23 +108,8 @@ static void top_plan(struct top *t, enum ops_kind kind)
 		ops_result_free(&res);
 		return;
 	}
-	for (size_t i = 0; i < res.n_plan; i++)
-		strv_push(&lines, &n, xstrdup(res.plan[i]));
-	strv_push(&lines, &n, xstrdup(""));
-	if (res.message)
-		strv_push(&lines, &n, xstrdup(res.message));
 	t->plan_only = t->c->dry_run;
-	strv_push(&lines, &n,
-		  xstrdup(t->plan_only ? "--dry-run: nothing is written."
-				       : "Press y to do it; any other key cancels."));
-	{
-		const char *op = top_op_name(kind);
-		_cleanup_free_ char *title = NULL;
-
-		title = xasprintf("%s %d: the plan, nothing written yet", op, g->number);
-
-		top_text_set(t, title, lines, n);
-	}
+	top_plan_text(t, g, kind, &res);
 	ops_result_free(&res);
 	free(t->pending_sig);
 	t->pending_sig = top_model_sig(g);
@@ -106,15 +121,7 @@ static void top_plan(struct top *t, enum ops_kind kind)
 
 static void top_apply(struct top *t)
 {
-	struct ops_request req = {
-		.kind = t->pending,
-		.arg = t->pending_arg,
-		.driver = t->pending == OPS_CLAIM_GROUP ? t->c->driver : NULL,
-		.force = t->c->force,
-		.allow_noiommu = t->c->allow_noiommu,
-		.dry_run = false,
-		.timeout = t->c->timeout,
-	};
+	struct ops_request req = top_request(t, t->pending, false);
 	struct ops_result res;
 	int code;
 
@@ -244,19 +251,132 @@ static void top_key_filter(struct top *t, int ch)
 	top_model_refilter(&t->vm);
 }
 
-void top_key(struct top *t, int ch)
+/* The same lines of text a page further or back, for details, help and plans. */
+static int top_key_page(const struct top *t)
 {
-	int rows = top_draw_list_rows(t, NULL), page = t->body.h > 2 ? t->body.h - 2 : 1;
+	return t->body.h > 2 ? t->body.h - 2 : 1;
+}
 
+/* Keys that act whatever the view: the terminal's size, and Ctrl-L. */
+static bool top_key_screen(struct top *t, int ch)
+{
 	if (ch == KEY_RESIZE) {
 		top_resize(t);
-		return;
+		return true;
 	}
 	if (ch == 12) { /* Ctrl-L */
 		clearok(curscr, TRUE);
 		t->repaint = true;
+		return true;
+	}
+	return false;
+}
+
+/* A plan waits for 'y'; other keys but scrolling cancel it, and a click does nothing. */
+static void top_key_confirm(struct top *t, int ch)
+{
+	if (ch == KEY_MOUSE) {
+		MEVENT ev;
+
+		getmouse(&ev);
 		return;
 	}
+	if (top_scroll_key(ch, &t->text_top, top_key_page(t)))
+		return;
+	if ((ch == 'y' || ch == 'Y') && !t->plan_only) {
+		top_apply(t);
+		return;
+	}
+	t->view = VIEW_LIST;
+	if (!t->plan_only)
+		top_message(t, false, "%s %s cancelled: nothing was written",
+			    top_op_name(t->pending), t->pending_arg);
+}
+
+static void top_key_help(struct top *t, int ch)
+{
+	if (!top_scroll_key(ch, &t->text_top, top_key_page(t)))
+		t->view = VIEW_LIST;
+}
+
+static void top_key_details(struct top *t, int ch)
+{
+	if (top_scroll_key(ch, &t->text_top, top_key_page(t)))
+		return;
+	switch (ch) {
+	case 'c': top_plan(t, OPS_CLAIM_GROUP); break;
+	case 'r': top_plan(t, OPS_RELEASE); break;
+	case '?':
+	case KEY_F(1): top_help(t); break;
+	case 'R':
+	case KEY_F(5): top_reload(t, true); break;
+	case KEY_MOUSE: top_mouse(t); break;
+	default: t->view = VIEW_LIST; break;
+	}
+}
+
+/* Moves the selection in the list; false if ch is no key that moves it. */
+static bool top_key_list_move(struct top *t, int ch)
+{
+	int rows = top_draw_list_rows(t, NULL), all = (int)t->vm.n_vis;
+
+	switch (ch) {
+	case KEY_UP:
+	case 'k': top_model_move(&t->vm, -1); return true;
+	case KEY_DOWN:
+	case 'j': top_model_move(&t->vm, 1); return true;
+	case KEY_PPAGE: top_model_move(&t->vm, -rows); return true;
+	case KEY_NPAGE:
+	case ' ': top_model_move(&t->vm, rows); return true;
+	case KEY_HOME:
+	case 'g': top_model_move(&t->vm, -all); return true;
+	case KEY_END:
+	case 'G': top_model_move(&t->vm, all); return true;
+	}
+	return false;
+}
+
+/* Empties the filter; with edit, '/' starts a new one, as a new search in less does. */
+static void top_key_filter_clear(struct top *t, bool edit)
+{
+	t->vm.filter[0] = '\0';
+	if (edit)
+		t->editing = true;
+	top_model_refilter(&t->vm);
+}
+
+static void top_key_reload(struct top *t)
+{
+	top_reload(t, true);
+	if (!t->message)
+		top_message(t, false, "reloaded: nothing changed");
+}
+
+static void top_key_list(struct top *t, int ch)
+{
+	if (top_key_list_move(t, ch))
+		return;
+	switch (ch) {
+	case '\r':
+	case '\n':
+	case KEY_ENTER: top_details(t); break;
+	case 'c': top_plan(t, OPS_CLAIM_GROUP); break;
+	case 'r': top_plan(t, OPS_RELEASE); break;
+	case '/': top_key_filter_clear(t, true); break;
+	case 27: top_key_filter_clear(t, false); break;
+	case '?':
+	case 'h':
+	case KEY_F(1): top_help(t); break;
+	case 'R':
+	case KEY_F(5): top_key_reload(t); break;
+	case KEY_MOUSE: top_mouse(t); break;
+	}
+}
+
+void top_key(struct top *t, int ch)
+{
+	if (top_key_screen(t, ch))
+		return;
 	if (t->small) {
 		t->quit = ch == 'q' || ch == 'Q';
 		return;
@@ -266,87 +386,17 @@ void top_key(struct top *t, int ch)
 		return;
 	}
 	top_message_clear(t);
-
 	if (t->view == VIEW_CONFIRM) {
-		if (ch == KEY_MOUSE) {
-			MEVENT ev;
-
-			getmouse(&ev);
-			return;
-		}
-		if (top_scroll_key(ch, &t->text_top, page))
-			return;
-		if ((ch == 'y' || ch == 'Y') && !t->plan_only) {
-			top_apply(t);
-			return;
-		}
-		t->view = VIEW_LIST;
-		if (!t->plan_only)
-			top_message(t, false, "%s %s cancelled: nothing was written",
-				    top_op_name(t->pending), t->pending_arg);
+		top_key_confirm(t, ch);
 		return;
 	}
 	if (ch == 'q' || ch == 'Q') {
 		t->quit = true;
 		return;
 	}
-	if (t->view == VIEW_HELP) {
-		if (!top_scroll_key(ch, &t->text_top, page))
-			t->view = VIEW_LIST;
-		return;
-	}
-	if (t->view == VIEW_DETAILS) {
-		if (top_scroll_key(ch, &t->text_top, page))
-			return;
-		switch (ch) {
-		case 'c': top_plan(t, OPS_CLAIM_GROUP); break;
-		case 'r': top_plan(t, OPS_RELEASE); break;
-		case '?':
-		case KEY_F(1): top_help(t); break;
-		case 'R':
-		case KEY_F(5): top_reload(t, true); break;
-		case KEY_MOUSE: top_mouse(t); break;
-		default: t->view = VIEW_LIST; break;
-		}
-		return;
-	}
-
-	switch (ch) {
-	case KEY_UP:
-	case 'k': top_model_move(&t->vm, -1); break;
-	case KEY_DOWN:
-	case 'j': top_model_move(&t->vm, 1); break;
-	case KEY_PPAGE: top_model_move(&t->vm, -rows); break;
-	case KEY_NPAGE:
-	case ' ': top_model_move(&t->vm, rows); break;
-	case KEY_HOME:
-	case 'g': top_model_move(&t->vm, -(int)t->vm.n_vis); break;
-	case KEY_END:
-	case 'G': top_model_move(&t->vm, (int)t->vm.n_vis); break;
-	case '\r':
-	case '\n':
-	case KEY_ENTER: top_details(t); break;
-	case 'c': top_plan(t, OPS_CLAIM_GROUP); break;
-	case 'r': top_plan(t, OPS_RELEASE); break;
-	case '/':
-		/* A new filter, as a new search in less. */
-		t->vm.filter[0] = '\0';
-		t->editing = true;
-		top_model_refilter(&t->vm);
-		break;
-	case 27:
-		t->vm.filter[0] = '\0';
-		top_model_refilter(&t->vm);
-		break;
-	case '?':
-	case 'h':
-	case KEY_F(1): top_help(t); break;
-	case 'R':
-	case KEY_F(5):
-		top_reload(t, true);
-		if (!t->message)
-			top_message(t, false, "reloaded: nothing changed");
-		break;
-	case KEY_MOUSE: top_mouse(t); break;
+	switch (t->view) {
+	case VIEW_HELP: top_key_help(t, ch); break;
+	case VIEW_DETAILS: top_key_details(t, ch); break;
+	default: top_key_list(t, ch); break;
 	}
 }
