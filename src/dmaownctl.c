@@ -476,13 +476,12 @@ static unsigned option_class(int opt)
 	return 0;
 }
 
-static const char *option_name(int opt)
+/* "--NAME" of the option, in buf; "?" if it has no long name. */
+static const char *option_name(int opt, char *buf, size_t size)
 {
-	static char buf[32];
-
 	for (const struct option *o = longopts; o->name; o++)
 		if (o->val == opt) {
-			snprintf(buf, sizeof(buf), "--%s", o->name);
+			snprintf(buf, size, "--%s", o->name);
 			return buf;
 		}
 	return "?";
@@ -568,10 +567,13 @@ int main(int argc, char **argv)
 	cmd = command_find(argv[optind]);
 	if (!cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
-	for (int i = 0; i < n_used; i++)
+	for (int i = 0; i < n_used; i++) {
+		char name[32];
+
 		if (!(cmd->options & option_class(used_opt[i])))
 			return usage_error("'%s' does not take %s", cmd->name,
-					   option_name(used_opt[i]));
+					   option_name(used_opt[i], name, sizeof(name)));
+	}
 	c.main_argv = main_argv;
 	c.argv = argv + optind + 1;
 	c.argc = argc - optind - 1;
