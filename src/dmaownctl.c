@@ -168,7 +168,7 @@ static int cmd_show(struct ctl *c)
 		r = resolve_error(&m, c->argv[0], r);
 		goto out;
 	}
-	r = output_show(&m, g, &c->out);
+	r = output_show(stdout, &m, g, &c->out);
 	r = r < 0 ? fail(EXIT_FAILED, "cannot print: %s", strerror(-r)) : EXIT_DONE;
 out:
 	model_free(&m);
@@ -476,13 +476,12 @@ static unsigned option_class(int opt)
 	return 0;
 }
 
-static const char *option_name(int opt)
+/* "--NAME" of the option, in buf; "?" if it has no long name. */
+static const char *option_name(int opt, char *buf, size_t size)
 {
-	static char buf[32];
-
 	for (const struct option *o = longopts; o->name; o++)
 		if (o->val == opt) {
-			snprintf(buf, sizeof(buf), "--%s", o->name);
+			snprintf(buf, size, "--%s", o->name);
 			return buf;
 		}
 	return "?";
@@ -491,7 +490,8 @@ static const char *option_name(int opt)
 int main(int argc, char **argv)
 {
 	struct ctl c = { .root = { .fd = -1 }, .timeout = 10.0 };
-	const char *sysroot = "/", *columns = NULL, *bad;
+	const char *sysroot = "/", *columns = NULL;
+	char bad[64];
 	const struct command *cmd;
 	unsigned used = 0;
 	int used_opt[8] = { 0 }, n_used = 0;
@@ -567,10 +567,13 @@ int main(int argc, char **argv)
 	cmd = command_find(argv[optind]);
 	if (!cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
-	for (int i = 0; i < n_used; i++)
+	for (int i = 0; i < n_used; i++) {
+		char name[32];
+
 		if (!(cmd->options & option_class(used_opt[i])))
 			return usage_error("'%s' does not take %s", cmd->name,
-					   option_name(used_opt[i]));
+					   option_name(used_opt[i], name, sizeof(name)));
+	}
 	c.main_argv = main_argv;
 	c.argv = argv + optind + 1;
 	c.argc = argc - optind - 1;
@@ -584,7 +587,7 @@ int main(int argc, char **argv)
 		return usage_error("-J, -r and -P exclude each other");
 	if (all)
 		output_all_columns(&c.out);
-	if (columns && output_parse_columns(&c.out, columns, &bad) < 0)
+	if (columns && output_parse_columns(&c.out, columns, bad, sizeof(bad)) < 0)
 		return usage_error("unknown column '%s'", bad);
 
 	r = sysroot_open(&c.root, sysroot);

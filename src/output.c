@@ -106,9 +106,8 @@ void output_all_columns(struct output_opts *o)
 		o->columns[o->n_columns++] = (int)i;
 }
 
-int output_parse_columns(struct output_opts *o, const char *spec, const char **bad)
+int output_parse_columns(struct output_opts *o, const char *spec, char *bad, size_t size)
 {
-	static char badname[64];
 	const char *p = spec;
 
 	if (*p == '+')
@@ -120,8 +119,7 @@ int output_parse_columns(struct output_opts *o, const char *spec, const char **b
 		int c = column_by_name(p, len);
 
 		if (c < 0 || o->n_columns >= ARRAY_SIZE(o->columns)) {
-			snprintf(badname, sizeof(badname), "%.*s", (int)len, p);
-			*bad = badname;
+			snprintf(bad, size, "%.*s", (int)len, p);
 			return -EINVAL;
 		}
 		o->columns[o->n_columns++] = c;
@@ -130,7 +128,8 @@ int output_parse_columns(struct output_opts *o, const char *spec, const char **b
 			p++;
 	}
 	if (o->n_columns == 0) {
-		*bad = "";
+		if (size)
+			bad[0] = '\0';
 		return -EINVAL;
 	}
 	return 0;
@@ -217,7 +216,8 @@ static char *device_description(const struct pci_device *d)
 	return xstrdup(buf);
 }
 
-static const char *class_name(uint32_t cls)
+/* The class's name, or NULL; the last one found is kept, as device_description() does. */
+static char *class_name(uint32_t cls)
 {
 	static uint32_t last = ~0u;
 	static char buf[256];
@@ -227,7 +227,7 @@ static const char *class_name(uint32_t cls)
 			return NULL;
 		last = cls >> 8;
 	}
-	return buf;
+	return xstrdup(buf);
 }
 
 static char *device_flags(const struct pci_device *d)
@@ -266,10 +266,11 @@ static char *device_cell(const struct iommu_group *g, const struct pci_device *d
 	case COL_GROUP: return xasprintf("%d", g->number);
 	case COL_DRIVER: return xstrdup(d->driver);
 	case COL_OVERRIDE: return xstrdup(d->override);
-	case COL_CLASS:
-		if (class_name(d->class))
-			return xstrdup(class_name(d->class));
-		return xasprintf("%06x", d->class);
+	case COL_CLASS: {
+		char *name = class_name(d->class);
+
+		return name ? name : xasprintf("%06x", d->class);
+	}
 	case COL_ID: return xasprintf("%04x:%04x", d->vendor, d->device);
 	case COL_DESC: return device_description(d);
 	case COL_VENDOR:
@@ -375,7 +376,11 @@ static json_object *json_device(const struct model *m, const struct pci_device *
 	json_object_object_add(o, "driver_override", json_str(d->override));
 	snprintf(buf, sizeof(buf), "%06x", d->class);
 	json_object_object_add(o, "class", json_object_new_string(buf));
-	json_object_object_add(o, "class_name", json_str(class_name(d->class)));
+	{
+		_cleanup_free_ char *name = class_name(d->class);
+
+		json_object_object_add(o, "class_name", json_str(name));
+	}
 	snprintf(buf, sizeof(buf), "%04x", d->vendor);
 	json_object_object_add(o, "vendor_id", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%04x", d->device);
@@ -532,13 +537,13 @@ static void json_escape_strings(json_object *o)
 	}
 }
 
-static int print_json(json_object *root)
+static int print_json(FILE *f, json_object *root)
 {
 	const char *s;
 
 	json_escape_strings(root);
 	s = json_object_to_json_string_ext(root, JSON_FLAGS);
-	int r = puts(s) < 0 ? -EIO : 0;
+	int r = fputs(s, f) < 0 || putc('\n', f) < 0 ? -EIO : 0;
 
 	json_object_put(root);
 	return r;
@@ -562,7 +567,7 @@ static int print_json_groups(json_object *root, const struct model *m, const boo
 	for (const char *p = strstr(doc, "null"); p; p = strstr(p + 1, "null"))
 		mark = p; /* the last one: "groups" is the last member */
 	if (!mark)
-		return print_json(root);
+		return print_json(stdout, root);
 	indent = mark;
 	while (indent > doc && indent[-1] == ' ')
 		indent--;
@@ -762,7 +767,7 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 			any = !sel || sel[i];
 		json_object_object_add(root, "groups", a);
 		if (!any)
-			return print_json(root);
+			return print_json(stdout, root);
 		json_object_array_add(a, NULL);
 		return print_json_groups(root, m, sel);
 	}
@@ -834,41 +839,42 @@ static const char *jstr(json_object *o, const char *key)
 }
 
 /* Every value of show's text goes out here, escaped (str_escape()). */
-static void print_field(const char *indent, const char *label, const char *value)
+static void print_field(FILE *f, const char *indent, const char *label, const char *value)
 {
 	_cleanup_free_ char *safe = str_escape(value ? value : "-");
 
-	printf("%s%-17s %s\n", indent, label, safe);
+	fprintf(f, "%s%-17s %s\n", indent, label, safe);
 }
 
-static void print_list_field(const char *indent, const char *label, json_object *arr)
+static void print_list_field(FILE *f, const char *indent, const char *label,
+			     json_object *arr)
 {
 	size_t n = arr ? json_object_array_length(arr) : 0;
 
 	if (n == 0) {
-		print_field(indent, label, "none");
+		print_field(f, indent, label, "none");
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		print_field(indent, i == 0 ? label : "",
+		print_field(f, indent, i == 0 ? label : "",
 			    json_object_get_string(json_object_array_get_idx(arr, i)));
 }
 
-static void show_text(json_object *g)
+static void show_text(FILE *f, json_object *g)
 {
 	json_object *devs, *holders, *regions, *why;
 	size_t n;
 
-	printf("group %s\n", jstr(g, "group"));
-	print_field("  ", "owner:", jstr(g, "owner"));
+	fprintf(f, "group %s\n", jstr(g, "group"));
+	print_field(f, "  ", "owner:", jstr(g, "owner"));
 	if (json_object_get_boolean(json_object_object_get(g, "noiommu")))
-		print_field("  ",
+		print_field(f, "  ",
 			    "isolation:", "noiommu: no DMA isolation at all (unsafe)");
-	print_field("  ", "domain type:", jstr(g, "type"));
+	print_field(f, "  ", "domain type:", jstr(g, "type"));
 	json_object_object_get_ex(g, "holders", &holders);
 	n = json_object_array_length(holders);
 	if (n == 0)
-		print_field("  ", "holders:", "none");
+		print_field(f, "  ", "holders:", "none");
 	for (size_t i = 0; i < n; i++) {
 		json_object *h = json_object_array_get_idx(holders, i);
 		_cleanup_free_ char *s = NULL;
@@ -878,29 +884,29 @@ static void show_text(json_object *g)
 			      jstr(h, "command"), vm ? " (VM " : "", vm ? vm : "",
 			      vm ? ")" : "", jstr(h, "kind"), jstr(h, "fd"),
 			      dev ? " for " : "", dev ? dev : "");
-		print_field("  ", i == 0 ? "holders:" : "", s);
+		print_field(f, "  ", i == 0 ? "holders:" : "", s);
 	}
 	json_object_object_get_ex(g, "reserved_regions", &regions);
 	n = json_object_array_length(regions);
 	if (n == 0)
-		print_field("  ", "reserved regions:", "none");
+		print_field(f, "  ", "reserved regions:", "none");
 	for (size_t i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(regions, i);
 		_cleanup_free_ char *s = xasprintf("%s-%s %s", jstr(r, "start"),
 						   jstr(r, "end"), jstr(r, "type"));
 
-		print_field("  ", i == 0 ? "reserved regions:" : "", s);
+		print_field(f, "  ", i == 0 ? "reserved regions:" : "", s);
 	}
 	json_object_object_get_ex(g, "why_shared", &why);
 	if (json_object_array_length(why) > 0)
-		print_list_field("  ", "why shared:", why);
+		print_list_field(f, "  ", "why shared:", why);
 	json_object_object_get_ex(g, "devices", &devs);
 	n = json_object_array_length(devs);
 	{
 		char count[24];
 
 		snprintf(count, sizeof(count), "%zu", n);
-		print_field("  ", "devices:", count);
+		print_field(f, "  ", "devices:", count);
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *d = json_object_array_get_idx(devs, i), *arr;
@@ -910,33 +916,33 @@ static void show_text(json_object *g)
 		{
 			_cleanup_free_ char *addr = str_escape(jstr(d, "device"));
 
-			printf("  %s\n", addr);
+			fprintf(f, "  %s\n", addr);
 		}
-		print_field("    ", "description:", jstr(d, "description"));
+		print_field(f, "    ", "description:", jstr(d, "description"));
 		cls = xasprintf("%s [%s]",
 				jstr(d, "class_name") ? jstr(d, "class_name") : "unknown",
 				jstr(d, "class"));
-		print_field("    ", "class:", cls);
+		print_field(f, "    ", "class:", cls);
 		id = xasprintf("%s:%s, subsystem %s", jstr(d, "vendor_id"),
 			       jstr(d, "device_id"), jstr(d, "subsystem"));
-		print_field("    ", "id:", id);
-		print_field("    ", "header:", jstr(d, "header"));
-		print_field("    ", "upstream:", jstr(d, "parent"));
+		print_field(f, "    ", "id:", id);
+		print_field(f, "    ", "header:", jstr(d, "header"));
+		print_field(f, "    ", "upstream:", jstr(d, "parent"));
 		drv = xasprintf("%s (%s)", jstr(d, "driver") ? jstr(d, "driver") : "none",
 				jstr(d, "kind"));
-		print_field("    ", "driver:", drv);
-		print_field("    ", "driver_override:", ov);
+		print_field(f, "    ", "driver:", drv);
+		print_field(f, "    ", "driver_override:", ov);
 		if (jstr(d, "vfio_dev"))
-			print_field("    ", "vfio-dev:", jstr(d, "vfio_dev"));
+			print_field(f, "    ", "vfio-dev:", jstr(d, "vfio_dev"));
 		if (jstr(d, "physfn"))
-			print_field("    ", "SR-IOV PF:", jstr(d, "physfn"));
-		print_field("    ", "NUMA node:", jstr(d, "numa_node"));
+			print_field(f, "    ", "SR-IOV PF:", jstr(d, "physfn"));
+		print_field(f, "    ", "NUMA node:", jstr(d, "numa_node"));
 		json_object_object_get_ex(d, "in_use", &arr);
-		print_list_field("    ", "in use:", arr);
+		print_list_field(f, "    ", "in use:", arr);
 	}
 }
 
-int output_show(const struct model *m, const struct iommu_group *g,
+int output_show(FILE *f, const struct model *m, const struct iommu_group *g,
 		const struct output_opts *o)
 {
 	json_object *jg = json_group(m, g, true);
@@ -947,9 +953,9 @@ int output_show(const struct model *m, const struct iommu_group *g,
 		/* The same shape as list -J, so that one jq path reads both. */
 		json_object_array_add(a, jg);
 		json_object_object_add(root, "groups", a);
-		return print_json(root);
+		return print_json(f, root);
 	}
-	show_text(jg);
+	show_text(f, jg);
 	json_object_put(jg);
-	return fflush(stdout) == 0 ? 0 : -EIO;
+	return fflush(f) == 0 ? 0 : -EIO;
 }

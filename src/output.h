@@ -16,8 +16,11 @@ struct output_opts {
 	bool noheadings;
 };
 
-/* Parses -o: "A,B", or "+A,B" to add to the defaults. Returns -EINVAL naming nothing. */
-int output_parse_columns(struct output_opts *o, const char *spec, const char **bad);
+/*
+ * Parses -o: "A,B", or "+A,B" to add to the defaults. Returns -EINVAL with the name that
+ * is no column in bad (size bytes, "" when the list names none).
+ */
+int output_parse_columns(struct output_opts *o, const char *spec, char *bad, size_t size);
 void output_all_columns(struct output_opts *o);
 void output_default_columns(struct output_opts *o);
 void output_help_columns(FILE *f);
@@ -32,5 +35,6 @@ char *output_holders(const struct iommu_group *g);
 
 /* Prints groups; with sel non-NULL only the groups whose sel[i] is true. */
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o);
-int output_show(const struct model *m, const struct iommu_group *g,
+/* Prints one group to f, as text or as list -J's shape; -EIO when f fails. */
+int output_show(FILE *f, const struct model *m, const struct iommu_group *g,
 		const struct output_opts *o);
