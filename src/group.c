@@ -341,10 +341,8 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 		d->header = HDR_ENDPOINT;
 	} else {
 		n = sysfs_read_bytes_at(dfd, "config", cfg, sizeof(cfg));
-		if (n > 0x0e) {
+		if (n > 0x0e)
 			d->header = (int8_t)(cfg[0x0e] & 0x7f);
-			d->multifunction = cfg[0x0e] & 0x80;
-		}
 	}
 	if (d->header == HDR_UNKNOWN && (d->class >> 8) == 0x0604)
 		d->header = HDR_BRIDGE;
@@ -628,7 +626,6 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 		return 0;
 	if (ret < 0)
 		return ret;
-	m->iommu_groups_dir = true;
 	while ((de = readdir(dir))) {
 		struct iommu_group *g;
 		char rel[sizeof(de->d_name) + 32];
@@ -711,9 +708,6 @@ static int load(const struct sysroot *r, struct model *m, int only)
 	ret = groups_load(r, m, only);
 	if (ret < 0)
 		return ret;
-	if (sysfs_read_file(r, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode",
-			    buf, sizeof(buf)) > 0)
-		m->noiommu_mode = buf[0] == 'Y' || buf[0] == '1';
 	ret = holders_scan(r, m);
 	if (ret < 0)
 		return ret;

@@ -59,7 +59,6 @@ struct pci_device {
 	int8_t header;		   /* enum hdr_type */
 	int8_t boot_vga;	   /* -1 when absent */
 	uint8_t kind;		   /* enum drv_kind */
-	bool multifunction;
 	uint16_t vendor, device, subvendor, subdevice;
 	uint32_t class;
 	int numa_node;			  /* -1 when absent or unknown */
@@ -95,8 +94,6 @@ struct model {
 	struct iommu_group *groups;
 	size_t n_groups;
 	char *kernel_release;
-	bool iommu_groups_dir; /* /sys/kernel/iommu_groups exists */
-	bool noiommu_mode;
 	bool holders_partial;	    /* some processes' fds could not be read */
 	const struct sysroot *root; /* what it was loaded from */
 };

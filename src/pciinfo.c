@@ -218,17 +218,6 @@ int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *cap
 	return 0;
 }
 
-const char *pciinfo_acs_name(enum acs_state s)
-{
-	switch (s) {
-	case ACS_ABSENT: return "absent";
-	case ACS_OFF: return "not enabled";
-	case ACS_ON: return "enabled";
-	case ACS_UNKNOWN: break;
-	}
-	return "unknown";
-}
-
 const char *pciinfo_pcie_type_name(int type)
 {
 	switch (type) {

@@ -33,5 +33,4 @@ const char *pciinfo_class_name(unsigned long cls, char *buf, size_t size);
  * Any error, libpci's too, is that device's alone: -errno, with caps set to unknown.
  */
 int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *caps);
-const char *pciinfo_acs_name(enum acs_state s);
 const char *pciinfo_pcie_type_name(int type);

@@ -466,21 +466,6 @@ int sysfs_readlink_base(int dirfd, const char *name, char *buf, size_t size)
 	return 0;
 }
 
-int sysfs_write_attr(int dirfd, const char *name, const char *value)
-{
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(value);
-	ssize_t n;
-
-	fd = sysfs_openat(dirfd, name, O_WRONLY | O_NOFOLLOW);
-	if (fd < 0)
-		return fd;
-	n = write(fd, value, len);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
 const char *path_basename(const char *p)
 {
 	const char *s = strrchr(p, '/');

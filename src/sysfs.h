@@ -60,8 +60,6 @@ int sysfs_read_long(int dirfd, const char *name, long *val);
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size);
 /* Reads a symlink and returns its last component in buf. */
 int sysfs_readlink_base(int dirfd, const char *name, char *buf, size_t size);
-/* Writes value to an attribute with one write(2); returns 0 or the kernel's -errno. */
-int sysfs_write_attr(int dirfd, const char *name, const char *value);
 
 const char *path_basename(const char *p);
 
