@@ -15,9 +15,9 @@
 #include <libudev.h>
 
 #include "boot.h"
+#include "records.h"
 #include "util.h"
 
-#define RUN_DIR "run/dmaownctl"
 #define ERRORS_STAMP RUN_DIR "/config-errors"
 
 /* --- the log --- */
@@ -149,7 +149,7 @@ bool boot_errors_are_news(const struct sysroot *r, char **errs, size_t n_errs,
 			  bool record)
 {
 	char want[32], have[64];
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = -1, dfd = -1;
 	size_t len;
 
 	snprintf(want, sizeof(want), "%016llx",
@@ -161,16 +161,15 @@ bool boot_errors_are_news(const struct sysroot *r, char **errs, size_t n_errs,
 		return true;
 	/* /run is a tmpfs: the stamp lives exactly one boot (the initramfs's /run
 	 * included). */
-	if (mkdirat(r->fd, "run", 0755) < 0 && errno != EEXIST)
+	dfd = run_dir_open(r, true);
+	if (dfd < 0)
 		return true;
-	if (mkdirat(r->fd, RUN_DIR, 0700) < 0 && errno != EEXIST)
-		return true;
-	fd = openat(r->fd, ERRORS_STAMP,
+	fd = openat(dfd, "config-errors",
 		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	len = strlen(want);
 	want[len++] = '\n';
 	if (fd >= 0 && write(fd, want, len) != (ssize_t)len)
-		unlinkat(r->fd, ERRORS_STAMP, 0);
+		unlinkat(dfd, "config-errors", 0);
 	return true;
 }
 

@@ -30,8 +30,6 @@
 #include "testhooks.h"
 #include "util.h"
 
-#define LOCK RUN_DIR "/lock"
-
 /*
  * The writes that take one device from (driver, override) to what it should have. The
  * override is set before the unbind so that nothing re-grabs the device in between, and
@@ -238,18 +236,15 @@ static void lock_heartbeat(int fd)
  * the udev rule and the unit may run at once, and neither must fail because the other is
  * at work.
  */
-static int lock_wait(const struct sysroot *r, int fd, double timeout)
+static int lock_wait(int dfd, int fd, double timeout)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	_cleanup_close_ int ifd = -1, dfd = -1;
+	_cleanup_close_ int ifd = -1;
 	double patience = timeout * LOCK_PATIENCE, deadline = now() + patience;
 	char watch[64],
 	    ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	struct pollfd pfd;
 
-	dfd = sysfs_open(r, RUN_DIR, O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return dfd;
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (ifd < 0)
 		return -errno;
@@ -286,21 +281,16 @@ static int lock_wait(const struct sysroot *r, int fd, double timeout)
 static int lock_take(const struct sysroot *r, double timeout, pid_t *holder)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	_cleanup_close_ int dfd = run_dir_open(r, true);
 	int fd, ret;
 
-	fd = openat(r->fd, LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 && errno == ENOENT) {
-		/* the first run since boot: /run/dmaownctl is made */
-		if (mkdirat(r->fd, "run", 0755) < 0 && errno != EEXIST)
-			return -errno;
-		if (mkdirat(r->fd, RUN_DIR, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		fd = openat(r->fd, LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	}
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		ret = lock_wait(r, fd, timeout);
+		ret = lock_wait(dfd, fd, timeout);
 		if (ret < 0) {
 			struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 

@@ -26,36 +26,66 @@
 #define CLAIMED_FORMAT "dmaownctl-claimed"
 #define RECORD_VERSION 2
 
-/* A crash leaves the previous record or the new one whole, never half of one. */
-static int write_synced(const struct sysroot *r, const char *rel, const char *text)
+int run_dir_open(const struct sysroot *r, bool create)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.new", rel);
-	_cleanup_close_ int dfd = -1;
+	_cleanup_close_ int run = -1;
+	int fd = sysfs_open(r, RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+
+	if (fd != -ENOENT || !create)
+		return fd;
+	/* the first run since boot: /run/dmaownctl is made */
+	if (mkdirat(r->fd, "run", 0755) < 0 && errno != EEXIST)
+		return -errno;
+	run = sysfs_open(r, "run", O_RDONLY | O_DIRECTORY);
+	if (run < 0)
+		return run;
+	if (mkdirat(run, "dmaownctl", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return sysfs_openat(run, "dmaownctl", O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+}
+
+/* claimed/ in RUN_DIR (dfd) as an open directory, made when create is set. */
+static int claimed_dir_open(int dfd, bool create)
+{
+	if (create && mkdirat(dfd, "claimed", 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return sysfs_openat(dfd, "claimed", O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+}
+
+/*
+ * NAME in the directory dfd, replaced whole and synced, the directory too: a crash leaves
+ * the previous record or the new one, never half of one.
+ */
+static int write_synced(int dfd, const char *name, const char *text)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.new", name);
 	int fd;
 	size_t len = strlen(text);
 
-	fd = openat(r->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
+	fd =
+	    openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
 		int e = errno ? errno : EIO;
 
 		close(fd);
-		unlinkat(r->fd, tmp, 0);
+		unlinkat(dfd, tmp, 0);
 		return -e;
 	}
 	close(fd);
-	if (renameat(r->fd, tmp, r->fd, rel) < 0)
+	if (renameat(dfd, tmp, dfd, name) < 0)
 		return -errno;
-	dfd = sysfs_open(r, RUN_DIR, O_RDONLY | O_DIRECTORY);
-	if (dfd >= 0)
-		fsync(dfd);
+	fsync(dfd);
 	return 0;
 }
 
-/* Reads a whole record: a regular file, never more than RECORD_MAX. */
-static int record_read(const struct sysroot *r, const char *rel, char **text)
+/*
+ * Reads a whole record: a regular file, never more than RECORD_MAX. For one that is not,
+ * *why says so (toobig when it is too large).
+ */
+static int record_read(const struct sysroot *r, const char *rel, char **text,
+		       const char **why, const char *toobig)
 {
 	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
 	_cleanup_free_ char *buf = NULL;
@@ -63,25 +93,33 @@ static int record_read(const struct sysroot *r, const char *rel, char **text)
 	struct stat st;
 	ssize_t n;
 
+	if (fd == -ELOOP)
+		goto irregular;
 	if (fd < 0)
-		return fd == -ELOOP ? -EBADMSG : fd;
+		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
-		return -EBADMSG;
+		goto irregular;
 	buf = xmalloc(RECORD_MAX + 1);
 	while ((n = read(fd, buf + len, RECORD_MAX + 1 - len)) > 0) {
 		len += (size_t)n;
-		if (len > RECORD_MAX)
+		if (len > RECORD_MAX) {
+			*why = toobig;
 			return -EFBIG;
+		}
 	}
 	if (n < 0)
 		return -errno;
 	buf[len] = '\0';
+	/* a NUL byte: said as dmaownctl has always said it */
 	if (strlen(buf) != len)
-		return -EBADMSG;
+		goto irregular;
 	*text = steal_ptr(&buf);
 	return 0;
+irregular:
+	*why = "not a regular file";
+	return -EBADMSG;
 }
 
 /* The one JSON object of a record, with its format and version checked. */
@@ -306,11 +344,8 @@ int journal_read(const struct sysroot *r, struct plan *p, char **op, const char 
 	memset(p, 0, sizeof(*p));
 	*op = NULL;
 	*why = NULL;
-	ret = record_read(r, JOURNAL, &text);
-	if (ret == -EFBIG)
-		*why = "larger than any journal dmaownctl writes";
-	else if (ret == -EBADMSG)
-		*why = "not a regular file";
+	ret = record_read(r, JOURNAL, &text, why,
+			  "larger than any journal dmaownctl writes");
 	if (ret < 0)
 		return ret;
 	return journal_parse(text, p, op, why);
@@ -319,8 +354,11 @@ int journal_read(const struct sysroot *r, struct plan *p, char **op, const char 
 int journal_write(const struct sysroot *r, const struct plan *p, const char *op)
 {
 	_cleanup_free_ char *text = journal_text(p, op);
+	_cleanup_close_ int dfd = run_dir_open(r, false);
 
-	return write_synced(r, JOURNAL, text);
+	if (dfd < 0)
+		return dfd;
+	return write_synced(dfd, "journal", text);
 }
 
 bool journal_exists(const struct sysroot *r)
@@ -330,7 +368,10 @@ bool journal_exists(const struct sysroot *r)
 
 void journal_remove(const struct sysroot *r)
 {
-	unlinkat(r->fd, JOURNAL, 0);
+	_cleanup_close_ int dfd = run_dir_open(r, false);
+
+	if (dfd >= 0)
+		unlinkat(dfd, "journal", 0);
 }
 
 void claimed_free(struct claimed *cl)
@@ -358,12 +399,15 @@ char *claimed_text(const struct devstate *d)
 
 int claimed_write(const struct sysroot *r, const struct devstate *d)
 {
-	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", d->addr),
-			    *text = claimed_text(d);
+	_cleanup_free_ char *text = claimed_text(d);
+	_cleanup_close_ int dfd = run_dir_open(r, false), cfd = -1;
 
-	if (mkdirat(r->fd, CLAIMED_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return write_synced(r, rel, text);
+	if (dfd < 0)
+		return dfd;
+	cfd = claimed_dir_open(dfd, true);
+	if (cfd < 0)
+		return cfd;
+	return write_synced(cfd, d->addr, text);
 }
 
 /*
@@ -456,11 +500,7 @@ int claimed_read(const struct sysroot *r, const char *addr, struct claimed *cl,
 
 	memset(cl, 0, sizeof(*cl));
 	*why = NULL;
-	ret = record_read(r, rel, &text);
-	if (ret == -EFBIG)
-		*why = "larger than any record dmaownctl writes";
-	else if (ret == -EBADMSG)
-		*why = "not a regular file";
+	ret = record_read(r, rel, &text, why, "larger than any record dmaownctl writes");
 	if (ret < 0)
 		return ret;
 	return claimed_parse(addr, text, cl, why);
@@ -495,7 +535,11 @@ bool claimed_find_netif(const struct sysroot *r, const char *ifname, char *addr,
 
 void claimed_remove(const struct sysroot *r, const char *addr)
 {
-	_cleanup_free_ char *rel = xasprintf(CLAIMED_DIR "/%s", addr);
+	_cleanup_close_ int dfd = run_dir_open(r, false), cfd = -1;
 
-	unlinkat(r->fd, rel, 0);
+	if (dfd < 0)
+		return;
+	cfd = claimed_dir_open(dfd, false);
+	if (cfd >= 0)
+		unlinkat(cfd, addr, 0);
 }

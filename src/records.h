@@ -8,8 +8,15 @@
 #include "plan.h"
 #include "sysfs.h"
 
-/* Beneath the root: the lock, the journal and claimed/ADDR. */
+/* Beneath the root: the lock, the journal, claimed/ADDR and the boot's error stamp. */
 #define RUN_DIR "run/dmaownctl"
+
+/*
+ * RUN_DIR as an open directory, beneath the root (made, mode 0700, when create is set and
+ * it is missing), or -errno. Every record is created, renamed and removed through it by
+ * one name, never through a path that a link in run/ could turn elsewhere.
+ */
+int run_dir_open(const struct sysroot *r, bool create);
 
 /*
  * Every reader returns 0, -ENOENT when there is no record, or -EBADMSG with *why, one
