@@ -8,15 +8,8 @@
 #include <string.h>
 
 #include "conf.h"
+#include "fuzz.h"
 #include "util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define require(c)                                                                         \
-	do {                                                                               \
-		if (!(c))                                                                  \
-			abort();                                                           \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

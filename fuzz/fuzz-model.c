@@ -22,11 +22,10 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fuzz.h"
 #include "group.h"
 #include "isolation.h"
 #include "util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *top;
 

@@ -6,17 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "sysfs.h"
 #include "util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A broken rule is a crash: the fuzzer keeps the input that shows it. */
-#define require(c)                                                                         \
-	do {                                                                               \
-		if (!(c))                                                                  \
-			abort();                                                           \
-	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,18 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "group.h"
 #include "records.h"
 #include "util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* A broken rule is a crash: the fuzzer keeps the input that shows it. */
-#define require(c)                                                                       \
-	do {                                                                             \
-		if (!(c))                                                                \
-			abort();                                                         \
-	} while (0)
 
 /* The claimed record that the input is: a device of group 4 in the fixtures. */
 #define ADDR "0000:04:01.0"
