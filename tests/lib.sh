@@ -16,6 +16,10 @@
 # tests/pci.ids alone, whatever this machine's pci.ids says.
 export DMAOWNCTL_TEST_PCI_IDS=$SRCDIR/tests/pci.ids
 
+# The ASAN_OPTIONS of a run under strace: LeakSanitizer cannot run under ptrace (it stops
+# with a fatal error), so a traced run of a sanitized build leaves leaks to untraced runs.
+traced_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+
 # test_hooks: the binary is a test build, which reads DMAOWNCTL_TEST_* (and says so in
 # --version). Without, the tests that need a hook are skipped: the installed program and
 # the package's build (whose `make check` runs this tier) are built without.

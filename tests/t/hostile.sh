@@ -83,10 +83,7 @@ run() {
 	n=$(find "$dir" -name '*.rc' | wc -l)
 	trace=()
 	if [ "$tracing" = 1 ] && [[ ",$flags," != *,nostrace,* ]]; then
-		# LeakSanitizer cannot run under a tracer (it stops with a fatal error): the traced
-		# runs of a sanitized build leave leaks to the fixture tier and valgrind
-		trace=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-			strace "${strace_opts[@]}" -o "$dir/$n.trace"
+		trace=(env "ASAN_OPTIONS=$traced_asan" strace "${strace_opts[@]}" -o "$dir/$n.trace"
 			-e trace=%file,read,pread64,readv,preadv)
 	fi
 	printf '%s\0' "$@" >"$dir/$n.args"

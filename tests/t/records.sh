@@ -24,7 +24,6 @@ before=$(tree_state "$tree")
 
 have_strace=yes
 command -v strace >/dev/null || have_strace=
-traced_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 # traced ARGS...: runs the binary under strace (or without, when there is none), with
 # $rc, $WORKDIR/out, $WORKDIR/err; $writes holds every write the process made other than
 # to its stdout and stderr: a write(2) elsewhere, an open for writing, or a change to a

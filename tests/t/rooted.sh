@@ -56,9 +56,6 @@ if ! command -v strace >/dev/null; then
 	have_strace=no
 fi
 
-# LeakSanitizer cannot run under ptrace: the runs under strace leave it out.
-traced_asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-
 # run_tree NAME ROOT [ALLOWED]: every command on ROOT, with a deadline, exits with one of
 # ALLOWED (default "0 2 3"), never in libpci's callback, with valid JSON from -J; run
 # again under strace, every file it opens is inside ROOT. With NO_OPENAT2 set, openat2()
