@@ -59,6 +59,17 @@ static void check_override(const char *s)
 	require(!strchr(s, '\n') && strlen(s) <= driver_override_max());
 }
 
+/* interface names: NULL-terminated, each in the grammar, none a path */
+static void check_netifs(char **netifs, size_t n)
+{
+	require(!netifs || !netifs[n]);
+	require(netifs || n == 0);
+	for (size_t i = 0; i < n; i++) {
+		require(ifname_valid(netifs[i]));
+		require(!strchr(netifs[i], '/'));
+	}
+}
+
 static void check_journal(const struct plan *p, const char *op)
 {
 	bool known = false;
@@ -76,7 +87,9 @@ static void check_journal(const struct plan *p, const char *op)
 		check_driver(d->want_driver, true);
 		check_override(d->override);
 		check_override(d->want_override);
-		require(!d->netifs);
+		check_netifs(d->netifs, d->n_netifs);
+		for (size_t j = 0; j < i; j++)
+			require(strcmp(p->devs[j].addr, d->addr) != 0);
 	}
 }
 
@@ -108,6 +121,9 @@ static void fuzz_journal(const char *text)
 		require(same(a->driver, b->driver) && same(a->override, b->override));
 		require(same(a->want_driver, b->want_driver) &&
 			same(a->want_override, b->want_override));
+		require(a->n_netifs == b->n_netifs);
+		for (size_t j = 0; j < a->n_netifs; j++)
+			require(strcmp(a->netifs[j], b->netifs[j]) == 0);
 	}
 	t2 = journal_text(&again, op2);
 	require(strcmp(t1, t2) == 0);
@@ -123,11 +139,7 @@ static void check_claimed(const struct claimed *cl)
 {
 	check_driver(cl->driver, false);
 	check_override(cl->override);
-	require(!cl->netifs || !cl->netifs[cl->n_netifs]);
-	for (size_t i = 0; i < cl->n_netifs; i++) {
-		require(ifname_valid(cl->netifs[i]));
-		require(!strchr(cl->netifs[i], '/'));
-	}
+	check_netifs(cl->netifs, cl->n_netifs);
 }
 
 static void fuzz_claimed(const char *text)

@@ -112,9 +112,10 @@ static int record_read(const struct sysroot *r, const char *rel, char **text,
 	if (n < 0)
 		return -errno;
 	buf[len] = '\0';
-	/* a NUL byte: said as dmaownctl has always said it */
-	if (strlen(buf) != len)
-		goto irregular;
+	if (strlen(buf) != len) {
+		*why = "a NUL byte, which no record holds";
+		return -EBADMSG;
+	}
 	*text = steal_ptr(&buf);
 	return 0;
 irregular:
@@ -224,6 +225,39 @@ static json_object *json_string_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
+/* A device's network interfaces, as a list: a name may hold a comma. */
+static json_object *netifs_json(const struct devstate *d)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < d->n_netifs; i++)
+		json_object_array_add(a, json_object_new_string(d->netifs[i]));
+	return a;
+}
+
+/*
+ * The "netifs" member into *netifs; false when it is not a list of interface names. A
+ * journal written before it had the member has none (optional).
+ */
+static bool record_netifs(json_object *o, bool optional, char ***netifs, size_t *n)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, "netifs", &v))
+		return optional;
+	if (!json_object_is_type(v, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    !ifname_valid(json_object_get_string(e)))
+			return false;
+		strv_push(netifs, n, xstrdup(json_object_get_string(e)));
+	}
+	return true;
+}
+
 static char *record_text(json_object *o)
 {
 	char *text = xasprintf(
@@ -253,6 +287,7 @@ char *journal_text(const struct plan *p, const char *op)
 				       json_string_or_null(d->want_driver));
 		json_object_object_add(dev, "want_override",
 				       json_string_or_null(d->want_override));
+		json_object_object_add(dev, "netifs", netifs_json(d));
 		json_object_array_add(devs, dev);
 	}
 	json_object_object_add(o, "devices", devs);
@@ -301,6 +336,10 @@ static int journal_parse_json(const char *text, struct plan *p, char **op,
 		if (!json_object_is_type(dev, json_type_object) ||
 		    !record_addr(dev, "device", d->addr))
 			goto out;
+		*why = "a device listed twice";
+		for (size_t j = 0; j + 1 < p->n_devs; j++)
+			if (streq(p->devs[j].addr, d->addr))
+				goto out;
 		*why = "a driver name or driver_override value outside the grammar";
 		if (!record_field(dev, "driver", FIELD_DRIVER, &d->driver) ||
 		    !record_field(dev, "override", FIELD_OVERRIDE, &d->override) ||
@@ -308,6 +347,9 @@ static int journal_parse_json(const char *text, struct plan *p, char **op,
 				  &d->want_driver) ||
 		    !record_field(dev, "want_override", FIELD_OVERRIDE,
 				  &d->want_override))
+			goto out;
+		*why = "a network interface name outside the grammar";
+		if (!record_netifs(dev, true, &d->netifs, &d->n_netifs))
 			goto out;
 	}
 	ret = 0;
@@ -384,16 +426,14 @@ void claimed_free(struct claimed *cl)
 
 char *claimed_text(const struct devstate *d)
 {
-	json_object *o = json_object_new_object(), *netifs = json_object_new_array();
+	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "format", json_object_new_string(CLAIMED_FORMAT));
 	json_object_object_add(o, "version", json_object_new_int(RECORD_VERSION));
 	json_object_object_add(o, "device", json_object_new_string(d->addr));
 	json_object_object_add(o, "driver", json_string_or_null(d->driver));
 	json_object_object_add(o, "override", json_string_or_null(d->override));
-	for (size_t i = 0; i < d->n_netifs; i++)
-		json_object_array_add(netifs, json_object_new_string(d->netifs[i]));
-	json_object_object_add(o, "netifs", netifs);
+	json_object_object_add(o, "netifs", netifs_json(d));
 	return record_text(o);
 }
 
@@ -452,7 +492,7 @@ bad:
 int claimed_parse(const char *addr, const char *text, struct claimed *cl,
 		  const char **why)
 {
-	json_object *o = NULL, *v;
+	json_object *o = NULL;
 	char a[PCI_ADDR_MAX];
 	int ret;
 
@@ -473,17 +513,8 @@ int claimed_parse(const char *addr, const char *text, struct claimed *cl,
 	    !record_field(o, "override", FIELD_OVERRIDE, &cl->override))
 		goto out;
 	*why = "a network interface name outside the grammar";
-	if (!json_object_object_get_ex(o, "netifs", &v) ||
-	    !json_object_is_type(v, json_type_array))
+	if (!record_netifs(o, false, &cl->netifs, &cl->n_netifs))
 		goto out;
-	for (size_t i = 0; i < json_object_array_length(v); i++) {
-		json_object *n = json_object_array_get_idx(v, i);
-
-		if (!json_object_is_type(n, json_type_string) ||
-		    !ifname_valid(json_object_get_string(n)))
-			goto out;
-		strv_push(&cl->netifs, &cl->n_netifs, xstrdup(json_object_get_string(n)));
-	}
 	ret = 0;
 out:
 	json_object_put(o);

@@ -105,6 +105,9 @@ j override-nul "$(dev_json "\"$A\"" '"e1000"' '"a\u0000b"' '"vfio-pci"' '"vfio-p
 j override-empty "$(dev_json "\"$A\"" '"e1000"' '""' '"vfio-pci"' '"vfio-pci"')"
 j override-too-long "$(dev_json "\"$A\"" '"e1000"' "\"$(head -c $((pagesize - 1)) /dev/zero | tr '\0' x)\"" '"vfio-pci"' '"vfio-pci"')"
 j device-missing-field "{\"device\":\"$A\",\"driver\":\"e1000\"}"
+j device-listed-twice "$sound_b,$sound_b"
+j netif-climbs-out "$(dev_json "\"$A\"" '"e1000"' null '"vfio-pci"' '"vfio-pci"' | sed 's/}$/,"netifs":["..\/x"]}/')"
+j netifs-not-array "$(dev_json "\"$A\"" '"e1000"' null '"vfio-pci"' '"vfio-pci"' | sed 's/}$/,"netifs":"eth0"}/')"
 
 journal_text() {
 	local name=$1
@@ -121,6 +124,11 @@ journal_text trailing-garbage '{"format":"dmaownctl-journal","version":2,"op":"r
 journal_text two-objects '{"format":"dmaownctl-journal","version":2,"op":"release","group":4,"devices":[]}{}\n'
 journal_text truncated '{"format":"dmaownctl-journal","version":2,"op":"release","gro'
 journal_text nul-byte '{"format":"dmaownctl-journal",\0"version":2}\n'
+if grep -q "NUL byte" "$WORKDIR/err"; then
+	pass records-journal-nul-byte-says-so
+else
+	fail records-journal-nul-byte-says-so "$(head -c 200 "$WORKDIR/err")"
+fi
 journal_text empty ''
 journal_text previous-format-climbing "dmaownctl-journal 1\nop claim-group\ngroup 4\ndev $A ../../../../tmp/x - vfio-pci vfio-pci\n"
 journal_text previous-format "dmaownctl-journal 1\nop claim-group\ngroup 4\ndev $A e1000 - vfio-pci vfio-pci\n"

@@ -77,12 +77,18 @@ dmaownctl release "$G_MULTI" >/dev/null 2>&1 || rc=$((rc + $?))
 expect override-odd-value-released "0 $odd" "$rc $(override_of "$MULTI_A")"
 clear_override "$MULTI_A" >/dev/null
 
-# --finish completes an interrupted claim instead
+# --finish completes an interrupted claim instead; the journal kept the interface name that
+# the device had, so the finished claim is released by it, as a whole claim would be.
+ifname=$(ls "$PCI/$MULTI_A/net" 2>/dev/null | head -n 1)
 DMAOWNCTL_TEST_STOP_AFTER=2 dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
 rc=0
 dmaownctl recover --finish >/tmp/out 2>&1 || rc=$?
 expect claim-finish-exit 0 "$rc"
 expect claim-finish-state "$claimed" "$(state)"
+rc=0
+dmaownctl release "${ifname:-no-interface-before-the-claim}" --dry-run >/tmp/out 2>&1 || rc=$?
+expect claim-finish-release-by-interface "0 yes" \
+	"$rc $(grep -qE "$MULTI_A.*/(bind|drivers_probe)" /tmp/out && echo yes || echo no)"
 
 steps=$(dmaownctl release "$G_MULTI" --dry-run 2>/dev/null | grep -c '^echo ')
 killed_then_recovered release "$steps" "$claimed"
