@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dmaownctl.h"
 #include "group.h"
+#include "sysfs.h"
 
 /* The longest slot path: a root address and up to 32 hops of "/DD.F". */
 #define CONF_PATH_MAX 256
@@ -49,5 +49,12 @@ int conf_slot_path(const struct model *m, const struct pci_device *d, char *buf,
 bool conf_entry_matches(const struct conf_entry *e, const struct pci_device *d,
 			const char *slot_path);
 
-/* The apply command: claims every group that the configuration names. */
-int cmd_apply(struct ctl *c);
+/*
+ * Reads /etc/dmaownctl.conf, then /etc/dmaownctl.d/\*.conf in the C locale's order, below
+ * the root, and parses them into conf; each file's errors into errs ("FILE: reason",
+ * "FILE:LINE: reason"). A missing file or directory is no error.
+ */
+void conf_load(const struct sysroot *r, struct conf *conf, char ***errs, size_t *n_errs);
+
+/* The entry's IDs as they were written, "VVVV:DDDD[:SSSS:SSSS]", in buf. */
+const char *conf_id_text(const struct conf_entry *e, char *buf, size_t size);

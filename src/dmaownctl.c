@@ -8,7 +8,7 @@
 #include <locale.h>
 #include <stdarg.h>
 
-#include "conf.h"
+#include "apply.h"
 #include "dmaownctl.h"
 #include "group.h"
 #include "ops.h"
@@ -283,7 +283,36 @@ static int cmd_recover(struct ctl *c)
 		      &res);
 }
 
-#ifndef WITH_TOP
+#ifdef WITH_TOP
+static int cmd_top(struct ctl *c)
+{
+	const struct top_opts o = {
+		.root = &c->root,
+		.driver = c->driver,
+		.force = c->force,
+		.allow_noiommu = c->allow_noiommu,
+		.dry_run = c->dry_run,
+		.timeout = c->timeout,
+	};
+	const char *term = getenv("TERM");
+	int err;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return fail(EXIT_USAGE, "top needs a terminal on its input and output: "
+					"use 'list' or 'show' in scripts");
+	switch (top_run(&o, &err)) {
+	case TOP_OK: break;
+	case TOP_LOAD:
+		return fail(sysfs_error_bad_tree(err) ? EXIT_USAGE : EXIT_FAILED,
+			    "cannot read %s: %s", c->root.path, strerror(-err));
+	case TOP_SCREEN:
+		return fail(EXIT_FAILED, "cannot drive the terminal (TERM=%s): %s",
+			    term ? term : "", strerror(-err));
+	case TOP_LOOP: return fail(EXIT_FAILED, "top stopped: %s", strerror(-err));
+	}
+	return EXIT_DONE;
+}
+#else
 /*
  * top is in dmaownctl-top, the one program linked with ncursesw: first in
  * $DMAOWNCTL_LIBEXECDIR (a test build's), then next to this program (a build tree), then

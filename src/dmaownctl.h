@@ -1,19 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The command-line context that every command receives, and the exit codes. */
+/* The command-line context that every command receives. */
 #pragma once
 
 #include <stdbool.h>
 
+#include "exitcode.h"
 #include "output.h"
 #include "sysfs.h"
-
-enum {
-	EXIT_DONE = 0,
-	EXIT_FAILED = 1,  /* failed, and what was changed is restored */
-	EXIT_USAGE = 2,	  /* bad usage or input: nothing touched */
-	EXIT_REFUSED = 3, /* the kernel would reject it, or it would hurt the host */
-	EXIT_JOURNAL = 4, /* failed half way and not fully restored: run recover */
-};
 
 struct ctl {
 	struct sysroot root;

@@ -20,7 +20,7 @@
 
 #include <libudev.h>
 
-#include "dmaownctl.h"
+#include "exitcode.h"
 #include "group.h"
 #include "inuse.h"
 #include "libs.h"

@@ -34,7 +34,7 @@ struct ops_result {
 };
 
 /*
- * Runs one operation. Returns an exit code of dmaownctl.h (EXIT_DONE, EXIT_FAILED,
+ * Runs one operation. Returns an exit code of exitcode.h (EXIT_DONE, EXIT_FAILED,
  * EXIT_USAGE, EXIT_REFUSED, EXIT_JOURNAL); never prints: the caller shows res.
  */
 int ops_run(const struct sysroot *r, const struct ops_request *req,

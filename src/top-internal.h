@@ -6,8 +6,9 @@
 #include <poll.h>
 #include <signal.h>
 
-#include "dmaownctl.h"
+#include "exitcode.h"
 #include "ops.h"
+#include "top.h"
 #include "top-model.h"
 #include "util.h"
 
@@ -58,7 +59,7 @@ struct top_pane {
 };
 
 struct top {
-	struct ctl *c;
+	const struct top_opts *o;
 	struct top_model vm; /* the groups, the filter and the selection */
 	bool snapshot;	     /* --sysroot: a static tree */
 	bool readonly;	     /* not root */

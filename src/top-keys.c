@@ -41,18 +41,18 @@ static struct ops_request top_request(const struct top *t, enum ops_kind kind,
 	return (struct ops_request){
 		.kind = kind,
 		.arg = t->pending_arg,
-		.driver = kind == OPS_CLAIM_GROUP ? t->c->driver : NULL,
-		.force = t->c->force,
-		.allow_noiommu = t->c->allow_noiommu,
+		.driver = kind == OPS_CLAIM_GROUP ? t->o->driver : NULL,
+		.force = t->o->force,
+		.allow_noiommu = t->o->allow_noiommu,
 		.dry_run = dry_run,
-		.timeout = t->c->timeout,
+		.timeout = t->o->timeout,
 	};
 }
 
 /* A snapshot and a user who is not root get no plan, unless --dry-run asks for one. */
 static bool top_plan_refused(struct top *t, char key)
 {
-	if (t->c->dry_run)
+	if (t->o->dry_run)
 		return false;
 	if (t->snapshot)
 		top_message(t, true,
@@ -100,7 +100,7 @@ static void top_plan(struct top *t, enum ops_kind kind)
 	if (!g || top_plan_refused(t, kind == OPS_CLAIM_GROUP ? 'c' : 'r'))
 		return;
 	snprintf(t->pending_arg, sizeof(t->pending_arg), "%d", g->number);
-	code = ops_run(&t->c->root, &req, &res);
+	code = ops_run(t->o->root, &req, &res);
 	if (code != EXIT_DONE || res.n_plan == 0) {
 		/* A refusal, or nothing to do: the same line that the command prints. */
 		top_message(t, code != EXIT_DONE, "%s",
@@ -108,7 +108,7 @@ static void top_plan(struct top *t, enum ops_kind kind)
 		ops_result_free(&res);
 		return;
 	}
-	t->plan_only = t->c->dry_run;
+	t->plan_only = t->o->dry_run;
 	top_plan_text(t, g, kind, &res);
 	ops_result_free(&res);
 	free(t->pending_sig);
@@ -129,7 +129,7 @@ static void top_apply(struct top *t)
 	top_message(t, false, "%s %s: at work...", top_op_name(t->pending),
 		    t->pending_arg);
 	top_draw(t);
-	code = ops_run(&t->c->root, &req, &res);
+	code = ops_run(t->o->root, &req, &res);
 	/* The result, not the changes that it made, is what the status line says. */
 	top_reload(t, false);
 	if (res.message)

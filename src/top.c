@@ -221,10 +221,10 @@ void top_reload(struct top *t, bool note)
 	int r;
 
 	top_watch(t);
-	r = model_load(&t->c->root, &m);
+	r = model_load(t->o->root, &m);
 	if (r < 0) {
 		model_free(&m);
-		_cleanup_free_ char *root = str_escape(t->c->root.path);
+		_cleanup_free_ char *root = str_escape(t->o->root->path);
 
 		top_message(t, true, "cannot read %s: %s; showing what was read before",
 			    root, strerror(-r));
@@ -435,27 +435,25 @@ static int top_loop(struct top *t)
 	return 0;
 }
 
-int cmd_top(struct ctl *c)
+enum top_error top_run(const struct top_opts *o, int *err)
 {
-	struct top t = { .c = c, .vm.sel_group = -1, .saved_stderr = -1 };
+	struct top t = { .o = o, .vm.sel_group = -1, .saved_stderr = -1 };
 	struct model m;
 	int r;
 
+	*err = 0;
 	for (size_t i = 0; i < FD_COUNT; i++)
 		t.pfd[i].fd = -1;
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
-		return fail(EXIT_USAGE, "top needs a terminal on its input and output: "
-					"use 'list' or 'show' in scripts");
-	r = model_load(&c->root, &m);
+	r = model_load(o->root, &m);
 	if (r < 0) {
 		model_free(&m);
-		return fail(sysfs_error_bad_tree(r) ? EXIT_USAGE : EXIT_FAILED,
-			    "cannot read %s: %s", c->root.path, strerror(-r));
+		*err = r;
+		return TOP_LOAD;
 	}
-	pciinfo_open(&c->root);
+	pciinfo_open(o->root);
 	/* ncursesw draws and measures multibyte text only in the user's locale. */
 	setlocale(LC_CTYPE, "");
-	t.snapshot = !c->root.live;
+	t.snapshot = !o->root->live;
 	t.readonly = geteuid() != 0;
 	/* The texts that '/' searches take names from libpci, in the user's locale. */
 	top_model_set(&t.vm, &m);
@@ -463,15 +461,15 @@ int cmd_top(struct ctl *c)
 	top_events_open(&t);
 	r = top_screen_open(&t);
 	if (r < 0) {
-		const char *term = getenv("TERM");
-
 		top_close(&t);
-		return fail(EXIT_FAILED, "cannot drive the terminal (TERM=%s): %s",
-			    term ? term : "", strerror(-r));
+		*err = r;
+		return TOP_SCREEN;
 	}
 	r = top_loop(&t);
 	top_close(&t);
-	if (r < 0)
-		return fail(EXIT_FAILED, "top stopped: %s", strerror(-r));
-	return EXIT_DONE;
+	if (r < 0) {
+		*err = r;
+		return TOP_LOOP;
+	}
+	return TOP_OK;
 }

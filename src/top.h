@@ -2,7 +2,30 @@
 /* top: the live view of each group's owner; it claims and releases whole groups. */
 #pragma once
 
-#include "dmaownctl.h"
+#include <stdbool.h>
 
-/* Runs the view until q, Ctrl-C or a signal; returns an exit code of dmaownctl.h. */
-int cmd_top(struct ctl *c);
+#include "sysfs.h"
+
+/* What top reads, and how the claims and releases that it makes are run. */
+struct top_opts {
+	const struct sysroot *root;
+	const char *driver; /* claim-group's --driver, or NULL */
+	bool force;
+	bool allow_noiommu;
+	bool dry_run; /* c and r show their plans only */
+	double timeout;
+};
+
+/* Where top_run() stopped short; the errno is in *err. */
+enum top_error {
+	TOP_OK,
+	TOP_LOAD,   /* the first read of the root */
+	TOP_SCREEN, /* the terminal cannot be driven */
+	TOP_LOOP,   /* waiting for keys and events */
+};
+
+/*
+ * Runs the view on the terminal of stdin and stdout until q, Ctrl-C or a signal. Prints
+ * nothing of its own outside the screen: the caller words what it returns.
+ */
+enum top_error top_run(const struct top_opts *o, int *err);
