@@ -421,13 +421,14 @@ static bool read_ids(const struct sysroot *r, const char *addr, unsigned *vendor
 	_cleanup_free_ char *v = xasprintf("sys/bus/pci/devices/%s/vendor", addr);
 	_cleanup_free_ char *d = xasprintf("sys/bus/pci/devices/%s/device", addr);
 	char buf[32];
+	unsigned long x;
 
-	if (sysfs_read_file(r, v, buf, sizeof(buf)) < 0)
+	if (sysfs_read_file(r, v, buf, sizeof(buf)) < 0 || !hex_number(buf, 4, &x))
 		return false;
-	*vendor = (unsigned)strtoul(buf, NULL, 16);
-	if (sysfs_read_file(r, d, buf, sizeof(buf)) < 0)
+	*vendor = (unsigned)x;
+	if (sysfs_read_file(r, d, buf, sizeof(buf)) < 0 || !hex_number(buf, 4, &x))
 		return false;
-	*device = (unsigned)strtoul(buf, NULL, 16);
+	*device = (unsigned)x;
 	return true;
 }
 

@@ -32,23 +32,6 @@ void conf_free(struct conf *conf)
 	conf->n_entries = 0;
 }
 
-static bool hex4(const char *s, size_t len, unsigned *val)
-{
-	unsigned v = 0;
-
-	if (len != 4)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-		v = v * 16 + (unsigned)(isdigit((unsigned char)s[i])
-					    ? s[i] - '0'
-					    : tolower((unsigned char)s[i]) - 'a' + 10);
-	}
-	*val = v;
-	return true;
-}
-
 /* VENDOR:DEVICE[:SUBVENDOR:SUBDEVICE], four hex digits each, as lspci -nn prints them. */
 static bool parse_id(const char *s, struct conf_entry *e)
 {
@@ -56,14 +39,15 @@ static bool parse_id(const char *s, struct conf_entry *e)
 	size_t n = 0;
 
 	for (;;) {
-		size_t len = strcspn(s, ":");
+		const char *end;
+		unsigned long x;
 
-		if (n == 4 || !hex4(s, len, &v[n]))
+		if (n == 4 || !hex_digits(s, 4, 4, &x, &end) || (*end && *end != ':'))
 			return false;
-		n++;
-		if (!s[len])
+		v[n++] = (unsigned)x;
+		if (!*end)
 			break;
-		s += len + 1;
+		s = end + 1;
 	}
 	if (n != 2 && n != 4)
 		return false;
@@ -93,14 +77,13 @@ static bool parse_path(const char *s, char **ret)
 		return false;
 	n = strlen(out);
 	for (s += len; *s; s += 5) {
-		unsigned dev;
+		unsigned long dev;
+		const char *end;
 
 		/* "/DD.F" */
-		if (s[0] != '/' || !isxdigit((unsigned char)s[1]) ||
-		    !isxdigit((unsigned char)s[2]) || s[3] != '.' || s[4] < '0' ||
-		    s[4] > '7')
+		if (s[0] != '/' || !hex_digits(s + 1, 2, 2, &dev, &end) || *end != '.' ||
+		    s[4] < '0' || s[4] > '7')
 			return false;
-		dev = (unsigned)strtoul((char[]){ s[1], s[2], '\0' }, NULL, 16);
 		if (dev > 0x1f || n + 5 >= sizeof(out))
 			return false;
 		out[n++] = '/';

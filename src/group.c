@@ -3,7 +3,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -160,7 +159,7 @@ static unsigned read_hex_or(int dirfd, const char *name, unsigned fallback)
 {
 	unsigned long v;
 
-	if (sysfs_read_ulong(dirfd, name, 16, &v) < 0)
+	if (sysfs_read_hex(dirfd, name, 4, &v) < 0)
 		return fallback;
 	return (unsigned)v;
 }
@@ -194,20 +193,16 @@ enum {
 	UEV_SUBSYS = 1 << 2,
 };
 
-/* "HEX" (sep '\0') or "HEX:HEX" (sep ':', b set), nothing after. */
-static bool hex_field(const char *s, char sep, unsigned long *a, unsigned long *b)
+/* "HEX" (b NULL) or "HEX:HEX", at most max digits each, nothing after. */
+static bool hex_field(const char *s, size_t max, unsigned long *a, unsigned long *b)
 {
-	char *end;
+	const char *end;
 
-	if (!isxdigit((unsigned char)*s))
+	if (!hex_digits(s, 1, max, a, &end))
 		return false;
-	*a = strtoul(s, &end, 16);
-	if (sep == '\0')
-		return *end == '\0';
-	if (*end != sep || !isxdigit((unsigned char)end[1]))
-		return false;
-	*b = strtoul(end + 1, &end, 16);
-	return *end == '\0';
+	if (!b)
+		return !*end;
+	return *end == ':' && hex_digits(end + 1, 1, max, b, &end) && !*end;
 }
 
 /*
@@ -243,18 +238,18 @@ static unsigned device_read_uevent(int dfd, struct pci_device *d)
 		unsigned long a, b;
 
 		if (startswith(line, "PCI_CLASS=")) {
-			if (hex_field(line + 10, '\0', &a, NULL)) {
+			if (hex_field(line + 10, 6, &a, NULL)) {
 				d->class = (uint32_t)a;
 				have |= UEV_CLASS;
 			}
 		} else if (startswith(line, "PCI_ID=")) {
-			if (hex_field(line + 7, ':', &a, &b)) {
+			if (hex_field(line + 7, 4, &a, &b)) {
 				d->vendor = (uint16_t)a;
 				d->device = (uint16_t)b;
 				have |= UEV_ID;
 			}
 		} else if (startswith(line, "PCI_SUBSYS_ID=")) {
-			if (hex_field(line + 14, ':', &a, &b)) {
+			if (hex_field(line + 14, 4, &a, &b)) {
 				d->subvendor = (uint16_t)a;
 				d->subdevice = (uint16_t)b;
 				have |= UEV_SUBSYS;
@@ -312,8 +307,7 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 	if (!(have & UEV_CLASS)) {
 		unsigned long cls;
 
-		d->class =
-		    sysfs_read_ulong(dfd, "class", 16, &cls) == 0 ? (uint32_t)cls : 0;
+		d->class = sysfs_read_hex(dfd, "class", 6, &cls) == 0 ? (uint32_t)cls : 0;
 	}
 	if (!(have & UEV_ID)) {
 		d->vendor = (uint16_t)read_hex_or(dfd, "vendor", 0xffff);

@@ -391,34 +391,29 @@ ssize_t sysfs_read_bytes(const struct sysroot *r, const char *rel, void *buf, si
 	return read_bytes(fd, buf, size);
 }
 
-/* Reads an attribute that holds one number; -EINVAL when it holds anything else. */
-static int read_number(int dirfd, const char *name, int base, bool is_signed, long *sval,
-		       unsigned long *uval)
+int sysfs_read_hex(int dirfd, const char *name, size_t max, unsigned long *val)
+{
+	char buf[64];
+	int r = sysfs_read_attr(dirfd, name, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	return hex_number(buf, max, val) ? 0 : -EINVAL;
+}
+
+/* An attribute that holds one decimal number; -EINVAL when it holds anything else. */
+int sysfs_read_long(int dirfd, const char *name, long *val)
 {
 	char buf[64], *end;
-	int r;
+	int r = sysfs_read_attr(dirfd, name, buf, sizeof(buf));
 
-	r = sysfs_read_attr(dirfd, name, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	errno = 0;
-	if (is_signed)
-		*sval = strtol(buf, &end, base);
-	else
-		*uval = strtoul(buf, &end, base);
+	*val = strtol(buf, &end, 10);
 	if (errno || end == buf || *end)
 		return -EINVAL;
 	return 0;
-}
-
-int sysfs_read_ulong(int dirfd, const char *name, int base, unsigned long *val)
-{
-	return read_number(dirfd, name, base, false, NULL, val);
-}
-
-int sysfs_read_long(int dirfd, const char *name, long *val)
-{
-	return read_number(dirfd, name, 10, true, val, NULL);
 }
 
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size)
@@ -473,27 +468,11 @@ const char *path_basename(const char *p)
 	return s ? s + 1 : p;
 }
 
-static bool hex_run(const char **s, size_t min, size_t max, char stop)
-{
-	size_t n = 0;
-
-	while (isxdigit((unsigned char)**s)) {
-		(*s)++;
-		n++;
-	}
-	if (n < min || n > max)
-		return false;
-	if (stop && **s != stop)
-		return false;
-	if (stop)
-		(*s)++;
-	return true;
-}
-
 /* [DDDD:]BB:DD.F, where a domain has 4 to 8 hex digits (VMD uses 5). */
 static bool pci_addr_parse(const char *s, bool *has_domain)
 {
 	const char *p = s;
+	unsigned long dev;
 	int colons = 0;
 
 	for (const char *c = s; *c; c++)
@@ -501,14 +480,15 @@ static bool pci_addr_parse(const char *s, bool *has_domain)
 	*has_domain = colons == 2;
 	if (colons != 1 && colons != 2)
 		return false;
-	if (*has_domain && !hex_run(&p, 4, 8, ':'))
+	if (*has_domain && (!hex_digits(p, 4, 8, NULL, &p) || *p++ != ':'))
 		return false;
-	if (!hex_run(&p, 2, 2, ':') || !hex_run(&p, 2, 2, '.'))
+	if (!hex_digits(p, 2, 2, NULL, &p) || *p++ != ':' ||
+	    !hex_digits(p, 2, 2, &dev, &p) || *p++ != '.')
 		return false;
 	if (*p < '0' || *p > '7' || p[1])
 		return false;
 	/* Device numbers stop at 0x1f. */
-	return strtoul(p - 3, NULL, 16) <= 0x1f;
+	return dev <= 0x1f;
 }
 
 bool pci_addr_valid(const char *s)

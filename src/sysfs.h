@@ -51,7 +51,8 @@ int sysfs_read_file(const struct sysroot *r, const char *rel, char *buf, size_t 
 ssize_t sysfs_read_bytes_at(int dirfd, const char *name, void *buf, size_t size);
 ssize_t sysfs_read_bytes(const struct sysroot *r, const char *rel, void *buf,
 			 size_t size);
-int sysfs_read_ulong(int dirfd, const char *name, int base, unsigned long *val);
+/* An attribute that holds one hex number of up to max digits ("0x8086"): hex_number(). */
+int sysfs_read_hex(int dirfd, const char *name, size_t max, unsigned long *val);
 int sysfs_read_long(int dirfd, const char *name, long *val);
 /*
  * Reads a symlink; returns its length. The directories on NAME's way are resolved below

@@ -71,6 +71,43 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+bool hex_digits(const char *s, size_t min, size_t max, unsigned long *val,
+		const char **end)
+{
+	unsigned long v = 0;
+	size_t n = 0;
+
+	for (; n <= max; n++, s++) {
+		unsigned d;
+
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if (*s >= 'a' && *s <= 'f')
+			d = (unsigned)(*s - 'a' + 10);
+		else if (*s >= 'A' && *s <= 'F')
+			d = (unsigned)(*s - 'A' + 10);
+		else
+			break;
+		v = v << 4 | d;
+	}
+	if (n < min || n > max || max > 2 * sizeof(v))
+		return false;
+	if (val)
+		*val = v;
+	if (end)
+		*end = s;
+	return true;
+}
+
+bool hex_number(const char *s, size_t max, unsigned long *val)
+{
+	const char *end;
+
+	if (startswith(s, "0x"))
+		s += 2;
+	return hex_digits(s, 1, max, val, &end) && !*end;
+}
+
 void strv_push(char ***v, size_t *n, char *s)
 {
 	*v = xrealloc(*v, (*n + 2) * sizeof(char *));

@@ -74,6 +74,17 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
 
 /* Appends s to a NULL-terminated array of strings owned by the array. */
+/*
+ * The one hex parser: from min to max hex digits at s (no sign, no "0x", no space), as
+ * many as there are; their value into *val (when not NULL), the first byte after them
+ * into *end. False when there are fewer than min or more than max (at most 16).
+ */
+bool hex_digits(const char *s, size_t min, size_t max, unsigned long *val,
+		const char **end);
+/* A whole hex number as sysfs writes one ("0x8086", "0x020000"): "0x" optional, then 1
+ * to max digits and nothing else. */
+bool hex_number(const char *s, size_t max, unsigned long *val);
+
 void strv_push(char ***v, size_t *n, char *s);
 void strv_free(char **v);
 
