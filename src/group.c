@@ -102,41 +102,6 @@ bool group_has_device_fd_holder(const struct iommu_group *g, const char *addr)
 	return false;
 }
 
-/* Joins a directory and a relative link target, folding "." and "..". */
-static char *path_join_link(const char *dir, const char *link)
-{
-	char *out = xmalloc(strlen(dir) + strlen(link) + 2);
-	const char *p = link;
-	size_t len;
-
-	if (*link == '/') {
-		out[0] = '\0';
-		p = link + 1;
-	} else {
-		strcpy(out, dir);
-	}
-	len = strlen(out);
-	while (*p) {
-		const char *e = strchrnul(p, '/');
-		size_t n = (size_t)(e - p);
-
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			char *s = strrchr(out, '/');
-
-			len = s ? (size_t)(s - out) : 0;
-			out[len] = '\0';
-		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
-			if (len)
-				out[len++] = '/';
-			memcpy(out + len, p, n);
-			len += n;
-			out[len] = '\0';
-		}
-		p = *e ? e + 1 : e;
-	}
-	return out;
-}
-
 static char *read_attr_dup(int dirfd, const char *name)
 {
 	char buf[4096];
@@ -278,7 +243,7 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 	r_ = sysfs_readlink(busfd, name, buf, sizeof(buf));
 	if (r_ < 0)
 		return r_;
-	syspath = path_join_link("sys/bus/pci/devices", buf);
+	syspath = path_fold("sys/bus/pci/devices", buf, NULL);
 	/* The nearest PCI device above this one in the path is its upstream bridge. */
 	{
 		char *slash = strrchr(syspath, '/');

@@ -298,38 +298,21 @@ static bool src_is_link(struct snap *s, const char *rel)
  */
 static char *path_resolve(const char *dir, const char *target)
 {
-	_cleanup_free_ char *in = xasprintf("%s/%s", dir, target);
-	char *out = xmalloc(strlen(in) + 1), *save = NULL;
-	size_t len = 0;
+	bool above, too_long = false;
+	char *out;
 
 	if (target[0] == '/')
-		goto bad;
-	for (char *c = strtok_r(in, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (streq(c, "."))
-			continue;
-		if (streq(c, "..")) {
-			if (len == 0)
-				goto bad;
-			while (len > 0 && out[len - 1] != '/')
-				len--;
-			if (len > 0)
-				len--;
-			continue;
-		}
-		if (strlen(c) > NAME_MAX)
-			goto bad;
-		if (len)
-			out[len++] = '/';
-		memcpy(out + len, c, strlen(c));
-		len += strlen(c);
+		return NULL;
+	out = path_fold(dir, target, &above);
+	for (const char *p = out, *e; *p; p = *e ? e + 1 : e) {
+		e = strchrnul(p, '/');
+		too_long |= e - p > NAME_MAX;
 	}
-	if (len == 0)
-		goto bad;
-	out[len] = '\0';
+	if (above || too_long || !*out) {
+		free(out);
+		return NULL;
+	}
 	return out;
-bad:
-	free(out);
-	return NULL;
 }
 
 static char *dirname_dup(const char *rel)

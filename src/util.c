@@ -108,6 +108,38 @@ bool hex_number(const char *s, size_t max, unsigned long *val)
 	return hex_digits(s, 1, max, val, &end) && !*end;
 }
 
+char *path_fold(const char *dir, const char *target, bool *above)
+{
+	const char *parts[] = { target[0] == '/' ? "" : dir, target };
+	char *out = xmalloc(strlen(parts[0]) + strlen(target) + 2);
+	size_t len = 0;
+	bool up = false;
+
+	for (size_t k = 0; k < ARRAY_SIZE(parts); k++)
+		for (const char *p = parts[k], *e; *p; p = *e ? e + 1 : e) {
+			size_t n;
+
+			e = strchrnul(p, '/');
+			n = (size_t)(e - p);
+			if (n == 2 && p[0] == '.' && p[1] == '.') {
+				up |= len == 0;
+				while (len > 0 && out[len - 1] != '/')
+					len--;
+				if (len > 0)
+					len--;
+			} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+				if (len)
+					out[len++] = '/';
+				memcpy(out + len, p, n);
+				len += n;
+			}
+		}
+	out[len] = '\0';
+	if (above)
+		*above = up;
+	return out;
+}
+
 void strv_push(char ***v, size_t *n, char *s)
 {
 	*v = xrealloc(*v, (*n + 2) * sizeof(char *));

@@ -85,6 +85,14 @@ bool hex_digits(const char *s, size_t min, size_t max, unsigned long *val,
  * to max digits and nothing else. */
 bool hex_number(const char *s, size_t max, unsigned long *val);
 
+/*
+ * The one link-path folder: where a link whose text is TARGET, found in directory DIR,
+ * leads, "." and ".." folded as in a tree without links (both relative to one root; an
+ * absolute TARGET starts at the root). A ".." at the root stays there, as the kernel's
+ * walk does, and sets *above (when not NULL). "" is the root itself.
+ */
+char *path_fold(const char *dir, const char *target, bool *above);
+
 void strv_push(char ***v, size_t *n, char *s);
 void strv_free(char **v);
 
