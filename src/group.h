@@ -150,3 +150,15 @@ int model_resolve(const struct sysroot *r, const struct model *m, const char *ar
 
 /* Holders: fills every group's holders from /proc. */
 int holders_scan(const struct sysroot *r, struct model *m);
+
+enum holders_style {
+	HOLDERS_CELL,	  /* "PID COMMAND (VM)", every process: list's column, top */
+	HOLDERS_SENTENCE, /* "pid PID (COMMAND, VM NAME)", the first few: messages */
+};
+/*
+ * The processes that hold g, one entry a process however many fds it has, joined by
+ * ", "; NULL when none does. A sentence names the first HOLDERS_NAMED and counts the
+ * rest.
+ */
+#define HOLDERS_NAMED 8
+char *holders_join(const struct iommu_group *g, enum holders_style style);

@@ -326,3 +326,36 @@ int holders_scan(const struct sysroot *r, struct model *m)
 			      sizeof(struct holder), holder_cmp);
 	return 0;
 }
+
+char *holders_join(const struct iommu_group *g, enum holders_style style)
+{
+	char **v = NULL, *s;
+	size_t n = 0, more = 0;
+
+	for (size_t i = 0; i < g->n_holders; i++) {
+		const struct holder *h = &g->holders[i];
+
+		if (i > 0 && g->holders[i - 1].pid == h->pid)
+			continue;
+		if (style == HOLDERS_SENTENCE && n == HOLDERS_NAMED)
+			more++;
+		else if (style == HOLDERS_SENTENCE)
+			strv_push(&v, &n,
+				  xasprintf("pid %d (%s%s%s)", h->pid, h->command,
+					    h->vm_name ? ", VM " : "",
+					    h->vm_name ? h->vm_name : ""));
+		else if (h->vm_name)
+			strv_push(
+			    &v, &n,
+			    xasprintf("%d %s (%s)", h->pid, h->command, h->vm_name));
+		else
+			strv_push(&v, &n, xasprintf("%d %s", h->pid, h->command));
+	}
+	if (more)
+		strv_push(
+		    &v, &n,
+		    xasprintf("and %zu other process%s", more, more == 1 ? "" : "es"));
+	s = n ? strv_join(v, n, ", ") : NULL;
+	strv_free(v);
+	return s;
+}

@@ -659,25 +659,6 @@ _printf_(3, 4) static int say(struct ctx *c, int code, const char *fmt, ...)
 	return code;
 }
 
-static char *holders_text(const struct iommu_group *g)
-{
-	char *s = xstrdup("");
-
-	for (size_t i = 0; i < g->n_holders; i++) {
-		const struct holder *h = &g->holders[i];
-		char *t;
-
-		if (i > 0 && g->holders[i - 1].pid == h->pid)
-			continue;
-		t = xasprintf("%s%spid %d (%s%s%s)", s, *s ? ", " : "", h->pid,
-			      h->command, h->vm_name ? ", VM " : "",
-			      h->vm_name ? h->vm_name : "");
-		free(s);
-		s = t;
-	}
-	return s;
-}
-
 static int resolve(struct ctx *c, bool device_only)
 {
 	int ret;
@@ -809,7 +790,7 @@ static int plan_claim(struct ctx *c)
 			   "all; --allow-noiommu accepts that",
 			   c->g->number);
 	if (c->g->n_holders) {
-		_cleanup_free_ char *h = holders_text(c->g);
+		_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
 		return say(c, EXIT_REFUSED, "group %d is held by user space already: %s",
 			   c->g->number, h);
@@ -885,7 +866,7 @@ static int plan_release(struct ctx *c)
 		return ret;
 	c->plan.group = c->g->number;
 	if (c->g->n_holders) {
-		_cleanup_free_ char *h = holders_text(c->g);
+		_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
 		return say(c, EXIT_REFUSED,
 			   "group %d is held by %s: an unbind would block until "
@@ -975,7 +956,7 @@ static int plan_unbind(struct ctx *c)
 			   d->addr, d->driver);
 	if (c->g && d->kind == DRV_VFIO) {
 		if (group_has_device_fd_holder(c->g, d->addr)) {
-			_cleanup_free_ char *h = holders_text(c->g);
+			_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
 			return say(c, EXIT_REFUSED,
 				   "%s is open by %s: the unbind would block "
@@ -983,7 +964,7 @@ static int plan_unbind(struct ctx *c)
 				   d->addr, h);
 		}
 		if (c->g->n_holders && !c->req->force) {
-			_cleanup_free_ char *h = holders_text(c->g);
+			_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
 			return say(c, EXIT_REFUSED,
 				   "group %d is held by %s: unbinding takes the "
@@ -1104,7 +1085,7 @@ static int plan_bind(struct ctx *c)
 			   d->addr, d->sriov_numvfs);
 	if (c->g && kind == DRV_KERNEL) {
 		if (c->g->n_holders) {
-			_cleanup_free_ char *h = holders_text(c->g);
+			_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
 			/* Until the holder sets a container, the kernel binds, and breaks
 			 * it. */

@@ -158,46 +158,6 @@ static const char *header_name(int h)
 	return "unknown";
 }
 
-static char *strv_join(char **v, size_t n, const char *sep)
-{
-	size_t len = 1;
-	char *s;
-
-	for (size_t i = 0; i < n; i++)
-		len += strlen(v[i]) + strlen(sep);
-	s = xmalloc(len);
-	s[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strcat(s, sep);
-		strcat(s, v[i]);
-	}
-	return s;
-}
-
-char *output_holders(const struct iommu_group *g)
-{
-	char **v = NULL, *s;
-	size_t n = 0;
-
-	for (size_t i = 0; i < g->n_holders; i++) {
-		const struct holder *h = &g->holders[i];
-
-		/* One entry a process, however many fds it has. */
-		if (i > 0 && g->holders[i - 1].pid == h->pid)
-			continue;
-		if (h->vm_name)
-			strv_push(
-			    &v, &n,
-			    xasprintf("%d %s (%s)", h->pid, h->command, h->vm_name));
-		else
-			strv_push(&v, &n, xasprintf("%d %s", h->pid, h->command));
-	}
-	s = n ? strv_join(v, n, ", ") : NULL;
-	strv_free(v);
-	return s;
-}
-
 /*
  * Neighbours are alike (a PF's VFs, a chipset's functions): the last name found is kept,
  * which spares most of libpci's lookups on a host with thousands of VFs.
@@ -248,7 +208,7 @@ static char *group_cell(const struct model *m, const struct iommu_group *g, int 
 	case COL_NAME:
 	case COL_GROUP: return xasprintf("%d", g->number);
 	case COL_OWNER: return xstrdup(group_owner_name(g->owner));
-	case COL_HOLDERS: return output_holders(g);
+	case COL_HOLDERS: return holders_join(g, HOLDERS_CELL);
 	case COL_TYPE: return group_attr(m, g, "type");
 	case COL_DESC:
 		return g->noiommu ? xstrdup("noiommu: no DMA isolation (unsafe)") : NULL;

@@ -31,7 +31,6 @@ void output_list_columns(FILE *f);
  * A group's holders as the HOLDERS column shows them, "4242 qemu (win11), ...", one entry
  * a process; NULL when none.
  */
-char *output_holders(const struct iommu_group *g);
 
 /* Prints groups; with sel non-NULL only the groups whose sel[i] is true. */
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o);

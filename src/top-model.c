@@ -12,7 +12,7 @@
 /* The holders as list's HOLDERS column shows them (escaped alike), "" when none. */
 char *top_model_holders(const struct iommu_group *g)
 {
-	_cleanup_free_ char *s = output_holders(g);
+	_cleanup_free_ char *s = holders_join(g, HOLDERS_CELL);
 
 	return s ? str_escape(s) : xstrdup("");
 }

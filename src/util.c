@@ -140,11 +140,46 @@ char *path_fold(const char *dir, const char *target, bool *above)
 	return out;
 }
 
+/* The slots an array of n strings built by strv_push() has: n and the NULL, rounded up to
+ * a power of two, so that n pushes copy the array O(n) times, not O(n * n) (a realloc()
+ * that cannot grow in place, as under AddressSanitizer, copies it every time). */
+static size_t strv_slots(size_t n)
+{
+	size_t slots = 4;
+
+	while (slots < n + 1)
+		slots *= 2;
+	return slots;
+}
+
 void strv_push(char ***v, size_t *n, char *s)
 {
-	*v = xrealloc(*v, (*n + 2) * sizeof(char *));
+	if (!*v || strv_slots(*n + 1) != strv_slots(*n))
+		*v = xrealloc(*v, strv_slots(*n + 1) * sizeof(char *));
 	(*v)[(*n)++] = s;
 	(*v)[*n] = NULL;
+}
+
+char *strv_join(char *const *v, size_t n, const char *sep)
+{
+	size_t len = 1, l_sep = strlen(sep);
+	char *s, *o;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + l_sep;
+	s = o = xmalloc(len);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+
+		if (i) {
+			memcpy(o, sep, l_sep);
+			o += l_sep;
+		}
+		memcpy(o, v[i], l);
+		o += l;
+	}
+	*o = '\0';
+	return s;
 }
 
 void strv_free(char **v)

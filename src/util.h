@@ -93,7 +93,11 @@ bool hex_number(const char *s, size_t max, unsigned long *val);
  */
 char *path_fold(const char *dir, const char *target, bool *above);
 
+/* Appends s to the NULL-ended array *v of *n strings, which strv_push() alone has built
+ * (from NULL and 0): it keeps room to spare. */
 void strv_push(char ***v, size_t *n, char *s);
+/* The n strings of v joined by sep, in a new string. */
+char *strv_join(char *const *v, size_t n, const char *sep);
 void strv_free(char **v);
 
 const char *errno_name(int err);

@@ -119,7 +119,7 @@ while read -r tree target flags; do
 	few=0
 	[[ ",$flags," == *,few,* ]] && few=1
 	# A tree that is big by design (20,000 holders) has 20 times the baseline's limit of
-	# work; that its cost is linear is rooted.sh's to judge (holder-scan-is-linear).
+	# work; that its cost is linear is rooted.sh's to judge (holders-linear-*).
 	tree_limit=$limit
 	[[ ",$flags," == *,big,* ]] && tree_limit=$(awk -v l="$limit" 'BEGIN { printf "%.1f", 20 * l }')
 	run "$tree" list list
