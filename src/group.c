@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "group.h"
+#include "holders.h"
 #include "testhooks.h"
 #include "util.h"
 
@@ -75,31 +76,6 @@ const char *group_owner_name(enum owner o)
 	case OWNER_NONE: break;
 	}
 	return "none";
-}
-
-const char *holder_kind_name(enum holder_kind k)
-{
-	switch (k) {
-	case HOLD_NOIOMMU: return "noiommu-group";
-	case HOLD_CDEV: return "cdev";
-	case HOLD_DEVICE_FD: return "device-fd";
-	case HOLD_GROUP: break;
-	}
-	return "group";
-}
-
-bool group_has_device_fd_holder(const struct iommu_group *g, const char *addr)
-{
-	for (size_t i = 0; i < g->n_holders; i++) {
-		const struct holder *h = &g->holders[i];
-
-		if (h->kind != HOLD_CDEV && h->kind != HOLD_DEVICE_FD)
-			continue;
-		/* A device fd that names no device may be any member's. */
-		if (!addr || !h->device[0] || streq(h->device, addr))
-			return true;
-	}
-	return false;
 }
 
 static char *read_attr_dup(int dirfd, const char *name)
@@ -667,7 +643,8 @@ static int load(const struct sysroot *r, struct model *m, int only)
 	ret = groups_load(r, m, only);
 	if (ret < 0)
 		return ret;
-	ret = holders_scan(r, m);
+	ret = holders_scan(r, m->groups, m->n_groups, m->devs, m->n_devs,
+			   &m->holders_partial);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < m->n_groups; i++)

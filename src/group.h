@@ -137,8 +137,6 @@ struct iommu_group *model_find_group(const struct model *m, int number);
 enum drv_kind group_driver_kind(const char *driver, bool has_vfio_dev);
 enum owner group_owner(const struct iommu_group *g);
 const char *group_owner_name(enum owner o);
-const char *holder_kind_name(enum holder_kind k);
-bool group_has_device_fd_holder(const struct iommu_group *g, const char *addr);
 
 /*
  * Resolves a GROUP or DEVICE argument (number, full or short PCI address, network
@@ -147,18 +145,3 @@ bool group_has_device_fd_holder(const struct iommu_group *g, const char *addr);
  */
 int model_resolve(const struct sysroot *r, const struct model *m, const char *arg,
 		  struct iommu_group **group, struct pci_device **dev);
-
-/* Holders: fills every group's holders from /proc. */
-int holders_scan(const struct sysroot *r, struct model *m);
-
-enum holders_style {
-	HOLDERS_CELL,	  /* "PID COMMAND (VM)", every process: list's column, top */
-	HOLDERS_SENTENCE, /* "pid PID (COMMAND, VM NAME)", the first few: messages */
-};
-/*
- * The processes that hold g, one entry a process however many fds it has, joined by
- * ", "; NULL when none does. A sentence names the first HOLDERS_NAMED and counts the
- * rest.
- */
-#define HOLDERS_NAMED 8
-char *holders_join(const struct iommu_group *g, enum holders_style style);

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "group.h"
+#include "holders.h"
 #include "util.h"
 
 struct rdev_map {
@@ -19,10 +19,14 @@ struct rdev_map {
 
 struct scan {
 	const struct sysroot *r;
-	struct model *m;
+	struct iommu_group *groups; /* sorted by number */
+	size_t n_groups;
+	const struct pci_device *devs; /* sorted by address */
+	size_t n_devs;
+	bool *partial;
 	struct rdev_map *map; /* live system only: group char devices, by rdev */
 	size_t n_map;
-	size_t *cap; /* the room in each group's holders, by index in m->groups */
+	size_t *cap; /* the room in each group's holders, by index in groups */
 };
 
 static int rdev_cmp(const void *a, const void *b)
@@ -35,8 +39,8 @@ static int rdev_cmp(const void *a, const void *b)
 /* On the live system a node can be renamed or bind-mounted: trust st_rdev, not text. */
 static void rdev_map_load(struct scan *s)
 {
-	for (size_t i = 0; i < s->m->n_groups; i++) {
-		const struct iommu_group *g = &s->m->groups[i];
+	for (size_t i = 0; i < s->n_groups; i++) {
+		const struct iommu_group *g = &s->groups[i];
 		char rel[64], buf[32];
 		unsigned maj, min;
 
@@ -47,7 +51,7 @@ static void rdev_map_load(struct scan *s)
 		if (sscanf(buf, "%u:%u", &maj, &min) != 2)
 			continue;
 		if (!s->map)
-			s->map = xmalloc(s->m->n_groups * sizeof(*s->map));
+			s->map = xmalloc(s->n_groups * sizeof(*s->map));
 		s->map[s->n_map].rdev = makedev(maj, min);
 		s->map[s->n_map++].group = g->number;
 	}
@@ -63,6 +67,20 @@ static int rdev_map_find(const struct scan *s, dev_t rdev)
 		return -1;
 	hit = bsearch(&key, s->map, s->n_map, sizeof(*s->map), rdev_cmp);
 	return hit ? hit->group : -1;
+}
+
+static int group_cmp(const void *key, const void *g)
+{
+	int n = *(const int *)key, number = ((const struct iommu_group *)g)->number;
+
+	return (n > number) - (n < number);
+}
+
+static struct iommu_group *find_group(const struct scan *s, int number)
+{
+	return s->n_groups ? bsearch(&number, s->groups, s->n_groups, sizeof(*s->groups),
+				     group_cmp)
+			   : NULL;
 }
 
 /* QEMU's -name is "[guest=]NAME[,process=...][,debug-threads=on]". */
@@ -116,7 +134,7 @@ struct fds {
 static void holder_add(struct scan *s, int group, const char *pid, int fd,
 		       enum holder_kind kind, const char *device, struct fds *f)
 {
-	struct iommu_group *g = model_find_group(s->m, group);
+	struct iommu_group *g = find_group(s, group);
 	size_t *cap;
 	struct holder *h;
 
@@ -133,7 +151,7 @@ static void holder_add(struct scan *s, int group, const char *pid, int fd,
 	}
 	if (!f->command)
 		process_identity(s, pid, &f->command, &f->vm);
-	cap = &s->cap[g - s->m->groups];
+	cap = &s->cap[g - s->groups];
 	if (g->n_holders == *cap) {
 		*cap = *cap ? *cap * 2 : 4;
 		g->holders = xrealloc(g->holders, *cap * sizeof(*g->holders));
@@ -158,9 +176,16 @@ static void holder_add(struct scan *s, int group, const char *pid, int fd,
 	snprintf(h->device, sizeof(h->device), "%s", device ? device : "");
 }
 
+static int device_cmp(const void *key, const void *d)
+{
+	return pci_addr_cmp(key, ((const struct pci_device *)d)->addr);
+}
+
 static int device_group(const struct scan *s, const char *addr)
 {
-	const struct pci_device *d = model_find_device(s->m, addr);
+	const struct pci_device *d =
+	    s->n_devs ? bsearch(addr, s->devs, s->n_devs, sizeof(*s->devs), device_cmp)
+		      : NULL;
 
 	return d ? d->group : -1;
 }
@@ -254,7 +279,7 @@ static void scan_process(struct scan *s, int procfd, const char *pid, pid_t pidn
 	fdfd = sysfs_openat(procfd, rel, O_RDONLY | O_DIRECTORY);
 	if (fdfd < 0) {
 		if (fdfd == -EACCES || fdfd == -EPERM)
-			s->m->holders_partial = true;
+			*s->partial = true;
 		return;
 	}
 	while ((n = getdents64(fdfd, buf, sizeof(buf))) > 0)
@@ -289,14 +314,20 @@ static int holder_cmp(const void *a, const void *b)
 	return pci_addr_cmp(x->device, y->device);
 }
 
-int holders_scan(const struct sysroot *r, struct model *m)
+int holders_scan(const struct sysroot *r, struct iommu_group *groups, size_t n_groups,
+		 const struct pci_device *devs, size_t n_devs, bool *partial)
 {
-	struct scan s = { .r = r, .m = m };
+	struct scan s = { .r = r,
+			  .groups = groups,
+			  .n_groups = n_groups,
+			  .devs = devs,
+			  .n_devs = n_devs,
+			  .partial = partial };
 	_cleanup_closedir_ DIR *dir = NULL;
 	struct dirent *de;
 	int ret;
 
-	if (m->n_groups == 0)
+	if (n_groups == 0)
 		return 0;
 	ret = sysfs_opendir(r, "proc", &dir);
 	if (ret == -ENOENT)
@@ -305,7 +336,7 @@ int holders_scan(const struct sysroot *r, struct model *m)
 		return ret;
 	if (r->live)
 		rdev_map_load(&s);
-	s.cap = xcalloc(m->n_groups, sizeof(*s.cap));
+	s.cap = xcalloc(n_groups, sizeof(*s.cap));
 	while ((de = readdir(dir))) {
 		unsigned long pid;
 		char *end;
@@ -320,9 +351,9 @@ int holders_scan(const struct sysroot *r, struct model *m)
 	}
 	free(s.map);
 	free(s.cap);
-	for (size_t i = 0; i < m->n_groups; i++)
-		if (m->groups[i].n_holders > 1)
-			qsort(m->groups[i].holders, m->groups[i].n_holders,
+	for (size_t i = 0; i < n_groups; i++)
+		if (groups[i].n_holders > 1)
+			qsort(groups[i].holders, groups[i].n_holders,
 			      sizeof(struct holder), holder_cmp);
 	return 0;
 }
@@ -358,4 +389,29 @@ char *holders_join(const struct iommu_group *g, enum holders_style style)
 	s = n ? strv_join(v, n, ", ") : NULL;
 	strv_free(v);
 	return s;
+}
+
+const char *holder_kind_name(enum holder_kind k)
+{
+	switch (k) {
+	case HOLD_NOIOMMU: return "noiommu-group";
+	case HOLD_CDEV: return "cdev";
+	case HOLD_DEVICE_FD: return "device-fd";
+	case HOLD_GROUP: break;
+	}
+	return "group";
+}
+
+bool group_has_device_fd_holder(const struct iommu_group *g, const char *addr)
+{
+	for (size_t i = 0; i < g->n_holders; i++) {
+		const struct holder *h = &g->holders[i];
+
+		if (h->kind != HOLD_CDEV && h->kind != HOLD_DEVICE_FD)
+			continue;
+		/* A device fd that names no device may be any member's. */
+		if (!addr || !h->device[0] || streq(h->device, addr))
+			return true;
+	}
+	return false;
 }

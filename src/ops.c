@@ -22,6 +22,7 @@
 
 #include "exitcode.h"
 #include "group.h"
+#include "holders.h"
 #include "inuse.h"
 #include "libs.h"
 #include "ops.h"

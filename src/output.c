@@ -13,6 +13,7 @@
 #include <libsmartcols.h>
 
 #include "isolation.h"
+#include "holders.h"
 #include "output.h"
 #include "pciinfo.h"
 #include "testhooks.h"

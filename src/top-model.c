@@ -4,6 +4,7 @@
 
 #include <errno.h>
 
+#include "holders.h"
 #include "output.h"
 #include "pciinfo.h"
 #include "top-model.h"
