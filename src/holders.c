@@ -17,16 +17,25 @@ struct rdev_map {
 	int group;
 };
 
+struct fds {
+	pid_t pid;
+	char *command, *vm; /* read once, when the process turns out to hold something */
+	int *unknown;	    /* device fds that fdinfo does not name */
+	size_t n_unknown;
+	int *held; /* the groups that it holds by a group fd or a cdev */
+	size_t n_held;
+};
+
 struct scan {
 	const struct sysroot *r;
 	struct iommu_group *groups; /* sorted by number */
 	size_t n_groups;
 	const struct pci_device *devs; /* sorted by address */
 	size_t n_devs;
-	bool *partial;
 	struct rdev_map *map; /* live system only: group char devices, by rdev */
 	size_t n_map;
-	size_t *cap; /* the room in each group's holders, by index in groups */
+	size_t *cap;  /* the room in each group's holders, by index in groups */
+	struct fds f; /* the process being scanned */
 };
 
 static int rdev_cmp(const void *a, const void *b)
@@ -122,15 +131,6 @@ static void process_identity(struct scan *s, const char *pid, char **command, ch
 	*vm = qemu_vm_name(buf, (size_t)n);
 }
 
-struct fds {
-	pid_t pid;
-	char *command, *vm; /* read once, when the process turns out to hold something */
-	int *unknown;	    /* device fds that fdinfo does not name */
-	size_t n_unknown;
-	int *held; /* the groups that it holds by a group fd or a cdev */
-	size_t n_held;
-};
-
 static void holder_add(struct scan *s, int group, const char *pid, int fd,
 		       enum holder_kind kind, const char *device, struct fds *f)
 {
@@ -207,18 +207,19 @@ static bool device_fd_syspath(struct scan *s, const char *pid, const char *fd, c
 }
 
 /* One entry of /proc/PID/fd. */
-static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
-		    struct fds *f)
+static int scan_fd(void *arg, const struct proc_fd *e)
 {
-	char link[PATH_MAX], addr[PCI_ADDR_MAX];
+	struct scan *s = arg;
+	struct fds *f = &s->f;
+	const char *pid = e->pid, *link = e->link;
+	char addr[PCI_ADDR_MAX];
 	const char *p;
 	int group = -1, fd;
 
-	if (name[0] == '.' || sysfs_readlink(fdfd, name, link, sizeof(link)) < 0)
-		return;
-	fd = atoi(name);
+	f->pid = e->pidnum;
+	fd = atoi(e->fd);
 	if (streq(link, "anon_inode:[vfio-device]")) {
-		if (device_fd_syspath(s, pid, name, addr, sizeof(addr))) {
+		if (device_fd_syspath(s, pid, e->fd, addr, sizeof(addr))) {
 			holder_add(s, device_group(s, addr), pid, fd, HOLD_DEVICE_FD,
 				   addr, f);
 		} else {
@@ -226,14 +227,14 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 			    xrealloc(f->unknown, (f->n_unknown + 1) * sizeof(int));
 			f->unknown[f->n_unknown++] = fd;
 		}
-		return;
+		return 0;
 	}
 	/*
 	 * A group fd whose node is gone ("/dev/vfio/N (deleted)") outlived the group's
 	 * last vfio device: the kernel released the ownership then.
 	 */
 	if (!startswith(link, "/dev/vfio/") || strstr(link, " (deleted)"))
-		return;
+		return 0;
 	p = link + strlen("/dev/vfio/");
 	if (startswith(p, "devices/vfio")) {
 		_cleanup_free_ char *cls =
@@ -242,21 +243,21 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 
 		if (sysfs_readlink(s->r->fd, cls, target, sizeof(target)) < 0 ||
 		    !pci_addr_from_path(target, addr, sizeof(addr)))
-			return;
+			return 0;
 		holder_add(s, device_group(s, addr), pid, fd, HOLD_CDEV, addr, f);
-		return;
+		return 0;
 	}
 	if (startswith(p, "noiommu-")) {
 		if (group_number_parse(p + 8, &group))
 			holder_add(s, group, pid, fd, HOLD_NOIOMMU, NULL, f);
-		return;
+		return 0;
 	}
 	if (!group_number_parse(p, &group))
-		return; /* /dev/vfio/vfio, a container, owns nothing */
+		return 0; /* /dev/vfio/vfio, a container, owns nothing */
 	if (s->r->live) {
 		struct stat st;
 
-		if (fstatat(fdfd, name, &st, 0) == 0 && S_ISCHR(st.st_mode)) {
+		if (fstatat(e->fddir, e->fd, &st, 0) == 0 && S_ISCHR(st.st_mode)) {
 			int g = rdev_map_find(s, st.st_rdev);
 
 			if (g >= 0)
@@ -264,43 +265,28 @@ static void scan_fd(struct scan *s, const char *pid, int fdfd, const char *name,
 		}
 	}
 	holder_add(s, group, pid, fd, HOLD_GROUP, NULL, f);
+	return 0;
 }
 
-static void scan_process(struct scan *s, int procfd, const char *pid, pid_t pidnum)
+/* After a process's fds. */
+static void scan_done(void *arg, const char *pid)
 {
-	_cleanup_close_ int fdfd = -1;
-	struct fds f = { .pid = pidnum };
-	char rel[64];
-	/* getdents64() itself: fdopendir() adds an fstat() and two fcntl() a process */
-	char buf[8192] __attribute__((aligned(__alignof__(struct dirent64))));
-	ssize_t n;
+	struct scan *s = arg;
+	struct fds *f = &s->f;
 
-	snprintf(rel, sizeof(rel), "%s/fd", pid);
-	fdfd = sysfs_openat(procfd, rel, O_RDONLY | O_DIRECTORY);
-	if (fdfd < 0) {
-		if (fdfd == -EACCES || fdfd == -EPERM)
-			*s->partial = true;
-		return;
-	}
-	while ((n = getdents64(fdfd, buf, sizeof(buf))) > 0)
-		for (ssize_t off = 0; off < n;) {
-			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-
-			off += de->d_reclen;
-			scan_fd(s, pid, fdfd, de->d_name, &f);
-		}
 	/*
 	 * A device fd that fdinfo does not name came from a group this process holds:
 	 * count it against those groups, where it makes an unbind block.
 	 */
-	for (size_t i = 0; i < f.n_unknown; i++)
-		for (size_t gi = 0; gi < f.n_held; gi++)
-			holder_add(s, f.held[gi], pid, f.unknown[i], HOLD_DEVICE_FD, NULL,
-				   &f);
-	free(f.command);
-	free(f.vm);
-	free(f.unknown);
-	free(f.held);
+	for (size_t i = 0; i < f->n_unknown; i++)
+		for (size_t gi = 0; gi < f->n_held; gi++)
+			holder_add(s, f->held[gi], pid, f->unknown[i], HOLD_DEVICE_FD,
+				   NULL, f);
+	free(f->command);
+	free(f->vm);
+	free(f->unknown);
+	free(f->held);
+	memset(f, 0, sizeof(*f));
 }
 
 static int holder_cmp(const void *a, const void *b)
@@ -321,41 +307,24 @@ int holders_scan(const struct sysroot *r, struct iommu_group *groups, size_t n_g
 			  .groups = groups,
 			  .n_groups = n_groups,
 			  .devs = devs,
-			  .n_devs = n_devs,
-			  .partial = partial };
-	_cleanup_closedir_ DIR *dir = NULL;
-	struct dirent *de;
+			  .n_devs = n_devs };
 	int ret;
 
 	if (n_groups == 0)
 		return 0;
-	ret = sysfs_opendir(r, "proc", &dir);
-	if (ret == -ENOENT)
-		return 0; /* a snapshot without holders */
-	if (ret < 0)
-		return ret;
 	if (r->live)
 		rdev_map_load(&s);
 	s.cap = xcalloc(n_groups, sizeof(*s.cap));
-	while ((de = readdir(dir))) {
-		unsigned long pid;
-		char *end;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		errno = 0;
-		pid = strtoul(de->d_name, &end, 10);
-		if (errno || *end || pid > INT_MAX)
-			continue;
-		scan_process(&s, dirfd(dir), de->d_name, (pid_t)pid);
-	}
+	ret = proc_fds_walk(r, scan_fd, scan_done, &s, partial);
+	if (ret == -ENOENT)
+		ret = 0; /* a snapshot without holders */
 	free(s.map);
 	free(s.cap);
 	for (size_t i = 0; i < n_groups; i++)
 		if (groups[i].n_holders > 1)
 			qsort(groups[i].holders, groups[i].n_holders,
 			      sizeof(struct holder), holder_cmp);
-	return 0;
+	return ret;
 }
 
 char *holders_join(const struct iommu_group *g, enum holders_style style)

@@ -316,39 +316,30 @@ static char *block_reason(struct inuse *u, const char *addr, const char *disk)
 	return reason;
 }
 
+struct drm_user {
+	const char *node; /* "/dev/dri/card0" */
+	char pid[32];	  /* the first process found with it open */
+};
+
+static int drm_fd(void *arg, const struct proc_fd *e)
+{
+	struct drm_user *u = arg;
+
+	if (!streq(e->link, u->node))
+		return 0;
+	snprintf(u->pid, sizeof(u->pid), "%s", e->pid);
+	return 1;
+}
+
 /* A display device with users: some process has its /dev/dri node open. */
 static char *drm_reason(const struct sysroot *r, const char *addr, const char *card)
 {
-	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_free_ char *node = xasprintf("/dev/dri/%s", card);
-	struct dirent *de;
+	struct drm_user u = { .node = node };
 
-	if (sysfs_opendir(r, "proc", &d) < 0)
+	if (proc_fds_walk(r, drm_fd, NULL, &u, NULL) <= 0)
 		return NULL;
-	while ((de = readdir(d))) {
-		_cleanup_closedir_ DIR *fds = NULL;
-		char rel[300];
-		struct dirent *fe;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(rel, sizeof(rel), "proc/%s/fd", de->d_name);
-		if (sysfs_opendir(r, rel, &fds) < 0)
-			continue;
-		while ((fe = readdir(fds))) {
-			char link[PATH_MAX];
-
-			if (fe->d_name[0] == '.' ||
-			    sysfs_readlink(dirfd(fds), fe->d_name, link, sizeof(link)) <
-				0)
-				continue;
-			if (streq(link, node))
-				return xasprintf(
-				    "%s: display device %s is open by pid %s", addr, card,
-				    de->d_name);
-		}
-	}
-	return NULL;
+	return xasprintf("%s: display device %s is open by pid %s", addr, card, u.pid);
 }
 
 char *inuse_reason(struct inuse *u, const struct pci_device *d)

@@ -56,6 +56,7 @@ struct snap {
 	struct snapshot_stats *st;
 	char *last_dir; /* the directory of the last write, and its fd: most files */
 	int last_fd;	/* of a device share one, and nobody else can change it */
+	bool holds;	/* the process being walked holds a VFIO fd */
 };
 
 /*
@@ -574,50 +575,42 @@ static void snapshot_dev_vfio(struct snap *s, const char *dir, int depth)
 	}
 }
 
+/* A holder's fd (a VFIO one: the link and its fdinfo); the process is marked. */
+static int snapshot_holder_fd(void *arg, const struct proc_fd *e)
+{
+	struct snap *s = arg;
+	_cleanup_free_ char *rel = NULL, *info = NULL;
+
+	if (!vfio_fd_link(e->link))
+		return 0;
+	rel = xasprintf("proc/%s/fd/%s", e->pid, e->fd);
+	copy_link(s, rel);
+	info = xasprintf("proc/%s/fdinfo/%s", e->pid, e->fd);
+	copy_file(s, info);
+	s->holds = true;
+	return 0;
+}
+
+/* After a process's fds: a holder's comm and cmdline too. */
+static void snapshot_holder_done(void *arg, const char *pid)
+{
+	struct snap *s = arg;
+	_cleanup_free_ char *comm = NULL, *cmd = NULL;
+
+	if (!s->holds)
+		return;
+	s->holds = false;
+	comm = xasprintf("proc/%s/comm", pid);
+	cmd = xasprintf("proc/%s/cmdline", pid);
+	copy_file(s, comm);
+	copy_file(s, cmd);
+	s->st->holders++;
+}
+
 static void snapshot_holders(struct snap *s)
 {
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-
-	if (sysfs_opendir(s->r, "proc", &d) < 0)
-		return;
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *fddir = NULL;
-		_cleanup_closedir_ DIR *fds = NULL;
-		struct dirent *fe;
-		bool holds = false;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
-		    strspn(de->d_name, "0123456789") != strlen(de->d_name))
-			continue;
-		fddir = xasprintf("proc/%s/fd", de->d_name);
-		if (sysfs_opendir(s->r, fddir, &fds) < 0)
-			continue;
-		while ((fe = readdir(fds))) {
-			_cleanup_free_ char *rel = NULL, *info = NULL;
-			char link[PATH_MAX];
-
-			if (fe->d_name[0] == '.')
-				continue;
-			rel = xasprintf("%s/%s", fddir, fe->d_name);
-			if (src_readlink(s, rel, link, sizeof(link)) < 0 ||
-			    !vfio_fd_link(link))
-				continue;
-			copy_link(s, rel);
-			info = xasprintf("proc/%s/fdinfo/%s", de->d_name, fe->d_name);
-			copy_file(s, info);
-			holds = true;
-		}
-		if (holds) {
-			_cleanup_free_ char *comm = xasprintf("proc/%s/comm", de->d_name);
-			_cleanup_free_ char *cmd =
-			    xasprintf("proc/%s/cmdline", de->d_name);
-
-			copy_file(s, comm);
-			copy_file(s, cmd);
-			s->st->holders++;
-		}
-	}
+	s->holds = false;
+	proc_fds_walk(s->r, snapshot_holder_fd, snapshot_holder_done, s, NULL);
 }
 
 /* Empties the directory DIRFD, never following a link out of it. */

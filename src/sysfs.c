@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "sysfs.h"
 #include "util.h"
@@ -619,4 +620,71 @@ bool sysfs_error_bad_tree(int err)
 	case E2BIG: return true;
 	default: return false;
 	}
+}
+
+/* The entries of one process's fd directory. */
+static int proc_fds_of(int procfd, struct proc_fd *e,
+		       int (*fn)(void *, const struct proc_fd *), void *arg, bool *denied)
+{
+	_cleanup_close_ int fddir = -1;
+	char rel[64], link[PATH_MAX];
+	/* getdents64() itself: fdopendir() adds an fstat() and two fcntl() a process */
+	char buf[8192] __attribute__((aligned(__alignof__(struct dirent64))));
+	ssize_t n;
+	int ret;
+
+	snprintf(rel, sizeof(rel), "%s/fd", e->pid);
+	fddir = sysfs_openat(procfd, rel, O_RDONLY | O_DIRECTORY);
+	if (fddir < 0) {
+		if ((fddir == -EACCES || fddir == -EPERM) && denied)
+			*denied = true;
+		return 0;
+	}
+	e->fddir = fddir;
+	while ((n = getdents64(fddir, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+
+			off += de->d_reclen;
+			if (de->d_name[0] == '.' ||
+			    sysfs_readlink(fddir, de->d_name, link, sizeof(link)) < 0)
+				continue;
+			e->fd = de->d_name;
+			e->link = link;
+			ret = fn(arg, e);
+			if (ret)
+				return ret;
+		}
+	return 0;
+}
+
+int proc_fds_walk(const struct sysroot *r, int (*fn)(void *arg, const struct proc_fd *e),
+		  void (*done)(void *arg, const char *pid), void *arg, bool *denied)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct dirent *de;
+	int ret;
+
+	ret = sysfs_opendir(r, "proc", &dir);
+	if (ret < 0)
+		return ret;
+	while ((de = readdir(dir))) {
+		struct proc_fd e = { .pid = de->d_name };
+		unsigned long pid;
+		char *end;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		errno = 0;
+		pid = strtoul(de->d_name, &end, 10);
+		if (errno || *end || pid > INT_MAX)
+			continue;
+		e.pidnum = (pid_t)pid;
+		ret = proc_fds_of(dirfd(dir), &e, fn, arg, denied);
+		if (ret)
+			return ret;
+		if (done)
+			done(arg, de->d_name);
+	}
+	return 0;
 }

@@ -64,6 +64,24 @@ int sysfs_readlink_base(int dirfd, const char *name, char *buf, size_t size);
 
 const char *path_basename(const char *p);
 
+/* One open file of a process, as proc_fds_walk() finds it. */
+struct proc_fd {
+	const char *pid;  /* the directory's name below proc/ */
+	pid_t pidnum;	  /* the same, as a number */
+	int fddir;	  /* proc/PID/fd, open: for an fstatat() of fd */
+	const char *fd;	  /* the entry's name */
+	const char *link; /* the link's text: "/dev/vfio/4", "anon_inode:[vfio-device]" */
+};
+/*
+ * Every open file of every process below the root's proc/: fn(arg, e) for each, and
+ * done(arg, pid) after each process's (done may be NULL). A process whose fds this one
+ * may not read sets *denied (may be NULL); one that ended in between is passed over.
+ * Stops where fn returns nonzero and returns that; else 0, or -errno when proc/ itself
+ * cannot be read (-ENOENT: a tree without one).
+ */
+int proc_fds_walk(const struct sysroot *r, int (*fn)(void *arg, const struct proc_fd *e),
+		  void (*done)(void *arg, const char *pid), void *arg, bool *denied);
+
 /*
  * Whether a read error says that the tree is malformed (a file where a directory belongs,
  * a link loop or a link out of the root, an attribute that is no regular file or too

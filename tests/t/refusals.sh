@@ -52,6 +52,24 @@ else
 fi
 refused pf-with-vfs-force-still-refused "SR-IOV VFs enabled" claim-group "$pf" --force
 
+# a display device that is not the boot one, its card open by a process (as a compositor
+# holds it): refused while the process has it open, planned once it has gone
+card=$(jq -r --arg d "$vga" '.groups[].devices[] | select(.device == $d) | .drm[0]' "$WORKDIR/list.json")
+printf '0\n' >"$root/sys/bus/pci/devices/$vga/boot_vga"
+mkdir -p "$root/proc/77777/fd"
+printf 'Xorg\n' >"$root/proc/77777/comm"
+ln -s /dev/null "$root/proc/77777/fd/0"
+ln -s "/dev/dri/$card" "$root/proc/77777/fd/9"
+refused drm-open-claim "$vga: display device $card is open by pid 77777" claim-group "$vga"
+rm -r "$root/proc/77777"
+run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$root" claim-group "$vga" --dry-run
+if [ "$rc" -eq 0 ] && grep -q "driver_override" "$WORKDIR/out"; then
+	pass drm-closed-plans
+else
+	fail drm-closed-plans "rc=$rc: $(cat "$WORKDIR/err" | head -c 200)"
+fi
+printf '1\n' >"$root/sys/bus/pci/devices/$vga/boot_vga"
+
 # a VF on vfio-pci in a group that nobody holds: claimed already, nothing to write
 run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$root" claim-group "$vf" --dry-run
 if [ "$rc" -eq 0 ] && grep -q "claimed already" "$WORKDIR/out"; then
