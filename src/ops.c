@@ -637,6 +637,26 @@ static struct kmod_ctx *ctx_kmod(struct ctx *c)
 	return c->kmod;
 }
 
+/*
+ * A driver that is not loaded: the plan loads its module first. -ENOENT, and nothing
+ * planned, when no module provides it.
+ */
+static int plan_module(struct ctx *c, const char *drv)
+{
+	struct kmod_list *l = NULL;
+
+	if (driver_loaded(c->r, drv))
+		return 0;
+	if (module_lookup(ctx_kmod(c), drv, &l) < 0)
+		return -ENOENT;
+	sym_kmod_module_unref_list(l);
+	plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
+	return 0;
+}
+
+#define NO_MODULE                                                                        \
+	"%s: driver %s is not loaded and no module provides it: nothing was changed"
+
 static char *ctx_inuse_reason(struct ctx *c, const struct pci_device *d)
 {
 	if (!c->inuse)
@@ -837,17 +857,8 @@ static int plan_claim(struct ctx *c)
 			free(drv);
 			drv = xstrdup("vfio-pci");
 		}
-		if (!driver_loaded(c->r, drv)) {
-			struct kmod_list *l = NULL;
-
-			if (module_lookup(ctx_kmod(c), drv, &l) < 0)
-				return say(c, EXIT_FAILED,
-					   "%s: driver %s is not loaded and no module "
-					   "provides it: nothing was changed",
-					   d->addr, drv);
-			sym_kmod_module_unref_list(l);
-			plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
-		}
+		if (plan_module(c, drv) < 0)
+			return say(c, EXIT_FAILED, NO_MODULE, d->addr, drv);
 		plan_dev(&c->plan, d, drv, drv);
 		plan_converge(&c->plan, d->addr, d->driver, d->override, drv, drv);
 		any = true;
@@ -905,18 +916,8 @@ static int plan_release(struct ctx *c)
 				continue;
 			}
 			/* Its driver's module may have been unloaded since the claim. */
-			if (!driver_loaded(c->r, drv)) {
-				struct kmod_list *l = NULL;
-
-				if (module_lookup(ctx_kmod(c), drv, &l) < 0)
-					return say(
-					    c, EXIT_FAILED,
-					    "%s: driver %s is not loaded and no "
-					    "module provides it: nothing was changed",
-					    d->addr, drv);
-				sym_kmod_module_unref_list(l);
-				plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
-			}
+			if (plan_module(c, drv) < 0)
+				return say(c, EXIT_FAILED, NO_MODULE, d->addr, drv);
 			plan_dev(&c->plan, d, drv, ov);
 			plan_converge(&c->plan, d->addr, d->driver, d->override, drv, ov);
 			continue;
@@ -1114,17 +1115,9 @@ static int plan_bind(struct ctx *c)
 			    "%s makes it mixed and not viable (--force does it anyway)",
 			    c->g->number, drv);
 	}
-	if (!driver_loaded(c->r, drv)) {
-		struct kmod_list *l = NULL;
-
-		if (module_lookup(ctx_kmod(c), drv, &l) < 0)
-			return say(c, EXIT_USAGE,
-				   "no driver %s: not loaded, and no module by that "
-				   "name",
-				   drv);
-		sym_kmod_module_unref_list(l);
-		plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
-	}
+	if (plan_module(c, drv) < 0)
+		return say(c, EXIT_USAGE,
+			   "no driver %s: not loaded, and no module by that name", drv);
 	plan_dev(&c->plan, d, drv, d->override);
 	plan_add(&c->plan, STEP_BIND, d->addr, drv);
 	return EXIT_DONE;
