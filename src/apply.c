@@ -22,20 +22,12 @@
 static int apply_op(struct ctl *c, const struct conf_entry *e, enum ops_kind kind,
 		    const char *arg, const char *driver, const char *owner)
 {
-	struct ops_request req = {
-		.kind = kind,
-		.arg = arg,
-		.driver = driver,
-		.owner = owner,
-		.force = c->force,
-		.dry_run = c->dry_run,
-		.timeout = c->timeout,
-	};
+	struct ops_request req = ops_request_make(kind, arg, driver, owner, &c->ops);
 	struct ops_result res;
 	char id[32];
 	int code;
 
-	if (c->dry_run) {
+	if (c->ops.dry_run) {
 		printf("# %s %s for %s:%u (claim %s)\n",
 		       kind == OPS_CLAIM_GROUP ? "group" : "device", arg, e->file,
 		       e->line, conf_id_text(e, id, sizeof(id)));
@@ -43,7 +35,7 @@ static int apply_op(struct ctl *c, const struct conf_entry *e, enum ops_kind kin
 	}
 	code = ops_run(&c->root, &req, &res);
 
-	for (size_t i = 0; c->dry_run && i < res.n_plan; i++)
+	for (size_t i = 0; c->ops.dry_run && i < res.n_plan; i++)
 		printf("%s\n", res.plan[i]);
 	if (res.message) {
 		if (code == EXIT_DONE)
@@ -271,7 +263,7 @@ static bool group_done(struct ctl *c, const struct iommu_group *g,
 static void note_host_drivers(struct ctl *c, const struct conf_entry *e,
 			      const struct iommu_group *g, char **had, size_t n_had)
 {
-	if (!c->boot || c->dry_run)
+	if (!c->boot || c->ops.dry_run)
 		return;
 	for (size_t i = 0; i < n_had; i++)
 		warnx_("%s:%u: group %d: %s before it was claimed: a host driver took it "
@@ -474,7 +466,7 @@ static bool group_may_match(const struct sysroot *r, const char *addr,
 static int report_errors(struct ctl *c, char **errs, size_t n_errs)
 {
 	bool news = !c->boot || boot_errors_are_news(&c->root, errs, n_errs,
-						     c->root.live && !c->dry_run);
+						     c->root.live && !c->ops.dry_run);
 
 	for (size_t i = 0; news && i < n_errs; i++)
 		warnx_("%s", errs[i]);
@@ -513,15 +505,15 @@ static int wait_for_udev(struct ctl *c, struct model *m, const struct conf *conf
 	size_t n = 0, left;
 	int r = 0;
 
-	if (!c->boot || c->early || c->dry_run || c->argc)
+	if (!c->boot || c->early || c->ops.dry_run || c->argc)
 		return 0;
 	configured_devices(m, conf, &addrs, &n);
-	left = boot_wait_udev(&c->root, addrs, n, c->timeout);
+	left = boot_wait_udev(&c->root, addrs, n, c->ops.timeout);
 	if (left)
 		warnx_(
 		    "udevd has not handled %zu configured device%s after %g s: claiming "
 		    "anyway",
-		    left, left == 1 ? "" : "s", c->timeout);
+		    left, left == 1 ? "" : "s", c->ops.timeout);
 	if (n) {
 		model_free(m);
 		r = model_load(&c->root, m);
@@ -539,9 +531,9 @@ int cmd_apply(struct ctl *c)
 	struct model m;
 	int code = EXIT_DONE, r;
 
-	if (!c->root.live && !c->dry_run)
+	if (!c->root.live && !c->ops.dry_run)
 		return fail(EXIT_USAGE, "a --sysroot tree is only read: add --dry-run");
-	if (!c->dry_run && geteuid() != 0)
+	if (!c->ops.dry_run && geteuid() != 0)
 		return fail(EXIT_USAGE, "apply writes to sysfs: run it as root "
 					"(or add --dry-run)");
 	if (c->udev && c->argc != 1)
@@ -550,7 +542,7 @@ int cmd_apply(struct ctl *c)
 	 * udevd keeps a program's output only at debug level; the initramfs has no
 	 * syslog. A dry run prints its plan where whoever asked for it reads it.
 	 */
-	if ((c->udev || c->early) && !c->dry_run)
+	if ((c->udev || c->early) && !c->ops.dry_run)
 		boot_log_redirect(c->early ? BOOT_LOG_KMSG : BOOT_LOG_SYSLOG);
 	conf_load(&c->root, &conf, &errs, &n_errs);
 	if (n_errs)

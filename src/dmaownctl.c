@@ -218,8 +218,8 @@ static int cmd_snapshot(struct ctl *c)
 
 static int report(struct ctl *c, int code, struct ops_result *res)
 {
-	if (c->dry_run || code == EXIT_DONE)
-		for (size_t i = 0; i < res->n_plan && c->dry_run; i++)
+	if (c->ops.dry_run || code == EXIT_DONE)
+		for (size_t i = 0; i < res->n_plan && c->ops.dry_run; i++)
 			printf("%s\n", res->plan[i]);
 	if (res->message) {
 		if (code == EXIT_DONE)
@@ -233,16 +233,8 @@ static int report(struct ctl *c, int code, struct ops_result *res)
 
 static int run_op(struct ctl *c, enum ops_kind kind, const char *driver)
 {
-	struct ops_request req = {
-		.kind = kind,
-		.arg = c->argv[0],
-		.driver = driver,
-		.owner = c->owner,
-		.force = c->force,
-		.allow_noiommu = c->allow_noiommu,
-		.dry_run = c->dry_run,
-		.timeout = c->timeout,
-	};
+	struct ops_request req =
+	    ops_request_make(kind, c->argv[0], driver, c->owner, &c->ops);
 	struct ops_result res;
 
 	return report(c, ops_run(&c->root, &req, &res), &res);
@@ -279,21 +271,17 @@ static int cmd_recover(struct ctl *c)
 {
 	struct ops_result res;
 
-	return report(c, ops_recover(&c->root, c->finish, c->dry_run, c->timeout, &res),
-		      &res);
+	return report(
+	    c, ops_recover(&c->root, c->finish, c->ops.dry_run, c->ops.timeout, &res),
+	    &res);
 }
 
 #ifdef WITH_TOP
 static int cmd_top(struct ctl *c)
 {
-	const struct top_opts o = {
-		.root = &c->root,
-		.driver = c->driver,
-		.force = c->force,
-		.allow_noiommu = c->allow_noiommu,
-		.dry_run = c->dry_run,
-		.timeout = c->timeout,
-	};
+	const struct top_opts o = { .root = &c->root,
+				    .driver = c->driver,
+				    .ops = c->ops };
 	const char *term = getenv("TERM");
 	int err;
 
@@ -518,7 +506,7 @@ static const char *option_name(int opt, char *buf, size_t size)
 
 int main(int argc, char **argv)
 {
-	struct ctl c = { .root = { .fd = -1 }, .timeout = 10.0 };
+	struct ctl c = { .root = { .fd = -1 }, .ops.timeout = 10.0 };
 	const char *sysroot = "/", *columns = NULL;
 	char bad[64];
 	const struct command *cmd;
@@ -550,11 +538,11 @@ int main(int argc, char **argv)
 		case 'n': c.out.noheadings = true; break;
 		case 'o': columns = optarg; break;
 		case ARG_OUTPUT_ALL: all = true; break;
-		case ARG_DRY_RUN: c.dry_run = true; break;
-		case ARG_FORCE: c.force = true; break;
+		case ARG_DRY_RUN: c.ops.dry_run = true; break;
+		case ARG_FORCE: c.ops.force = true; break;
 		case ARG_DRIVER: c.driver = optarg; break;
 		case ARG_OWNER: c.owner = optarg; break;
-		case ARG_ALLOW_NOIOMMU: c.allow_noiommu = true; break;
+		case ARG_ALLOW_NOIOMMU: c.ops.allow_noiommu = true; break;
 		case ARG_CLEAR: c.clear = true; break;
 		case ARG_FINISH: c.finish = true; break;
 		case ARG_BOOT: c.boot = true; break;
@@ -564,9 +552,9 @@ int main(int argc, char **argv)
 			char *end;
 
 			errno = 0;
-			c.timeout = strtod(optarg, &end);
+			c.ops.timeout = strtod(optarg, &end);
 			if (errno || *end || end == optarg ||
-			    !(c.timeout > 0 && c.timeout <= 3600))
+			    !(c.ops.timeout > 0 && c.ops.timeout <= 3600))
 				return usage_error(
 				    "invalid --timeout '%s': seconds, from 0 to 3600",
 				    optarg);

@@ -5,15 +5,14 @@
 #include <stdbool.h>
 
 #include "exitcode.h"
+#include "ops.h"
 #include "output.h"
 #include "sysfs.h"
 
 struct ctl {
 	struct sysroot root;
 	struct output_opts out;
-	bool dry_run;
-	bool force;
-	bool allow_noiommu;
+	struct ops_options ops; /* --dry-run, --force, --allow-noiommu, --timeout */
 	bool finish;
 	bool clear;
 	bool boot;  /* apply --boot, --udev, --early: a run at boot */
@@ -21,7 +20,6 @@ struct ctl {
 	bool early; /* apply --early: run from the initramfs */
 	const char *driver;
 	const char *owner;
-	double timeout; /* seconds */
 	int argc;
 	char **argv;	  /* the command's own arguments */
 	char **main_argv; /* every argument, as main() received them */

@@ -1221,6 +1221,22 @@ static char *release_chosen(const struct sysroot *r, const struct plan *p)
 	return s;
 }
 
+struct ops_request ops_request_make(enum ops_kind kind, const char *arg,
+				    const char *driver, const char *owner,
+				    const struct ops_options *o)
+{
+	return (struct ops_request){
+		.kind = kind,
+		.arg = arg,
+		.driver = driver,
+		.owner = owner,
+		.force = o->force,
+		.allow_noiommu = o->allow_noiommu,
+		.dry_run = o->dry_run,
+		.timeout = o->timeout,
+	};
+}
+
 int ops_run(const struct sysroot *r, const struct ops_request *req,
 	    struct ops_result *res)
 {

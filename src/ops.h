@@ -27,6 +27,20 @@ struct ops_request {
 	double timeout; /* seconds to wait for each uevent and for the lock */
 };
 
+/* What the command line gives every operation alike. */
+struct ops_options {
+	bool force; /* skip the host-safety checks, never a predicted rejection */
+	bool allow_noiommu;
+	bool dry_run;	/* plan only: nothing is written */
+	double timeout; /* seconds to wait for each uevent and for the lock */
+};
+
+/* The request for KIND on ARG (a group, a device), with DRIVER and OWNER where KIND takes
+ * them (else NULL), and the options that every operation takes. */
+struct ops_request ops_request_make(enum ops_kind kind, const char *arg,
+				    const char *driver, const char *owner,
+				    const struct ops_options *o);
+
 struct ops_result {
 	char *message; /* one line: what was done, or why it was refused or failed */
 	char **plan;   /* the sysfs writes, in order, one a line */

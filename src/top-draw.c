@@ -478,9 +478,9 @@ static void top_draw_text(struct top *t)
 static const char *top_mode(const struct top *t)
 {
 	if (t->snapshot)
-		return t->o->dry_run ? "snapshot (R reloads): c and r show plans only"
-				     : "snapshot (R reloads): read-only";
-	if (t->o->dry_run)
+		return t->o->ops.dry_run ? "snapshot (R reloads): c and r show plans only"
+					 : "snapshot (R reloads): read-only";
+	if (t->o->ops.dry_run)
 		return "--dry-run: c and r show plans only";
 	if (t->readonly)
 		return t->vm.m.holders_partial

@@ -38,21 +38,17 @@ static const char *top_op_name(enum ops_kind k)
 static struct ops_request top_request(const struct top *t, enum ops_kind kind,
 				      bool dry_run)
 {
-	return (struct ops_request){
-		.kind = kind,
-		.arg = t->pending_arg,
-		.driver = kind == OPS_CLAIM_GROUP ? t->o->driver : NULL,
-		.force = t->o->force,
-		.allow_noiommu = t->o->allow_noiommu,
-		.dry_run = dry_run,
-		.timeout = t->o->timeout,
-	};
+	struct ops_options o = t->o->ops;
+
+	o.dry_run = dry_run;
+	return ops_request_make(kind, t->pending_arg,
+				kind == OPS_CLAIM_GROUP ? t->o->driver : NULL, NULL, &o);
 }
 
 /* A snapshot and a user who is not root get no plan, unless --dry-run asks for one. */
 static bool top_plan_refused(struct top *t, char key)
 {
-	if (t->o->dry_run)
+	if (t->o->ops.dry_run)
 		return false;
 	if (t->snapshot)
 		top_message(t, true,
@@ -108,7 +104,7 @@ static void top_plan(struct top *t, enum ops_kind kind)
 		ops_result_free(&res);
 		return;
 	}
-	t->plan_only = t->o->dry_run;
+	t->plan_only = t->o->ops.dry_run;
 	top_plan_text(t, g, kind, &res);
 	ops_result_free(&res);
 	free(t->pending_sig);

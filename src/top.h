@@ -4,16 +4,14 @@
 
 #include <stdbool.h>
 
+#include "ops.h"
 #include "sysfs.h"
 
 /* What top reads, and how the claims and releases that it makes are run. */
 struct top_opts {
 	const struct sysroot *root;
-	const char *driver; /* claim-group's --driver, or NULL */
-	bool force;
-	bool allow_noiommu;
-	bool dry_run; /* c and r show their plans only */
-	double timeout;
+	const char *driver;	/* claim-group's --driver, or NULL */
+	struct ops_options ops; /* with --dry-run, c and r show their plans only */
 };
 
 /* Where top_run() stopped short; the errno is in *err. */
