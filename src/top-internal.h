@@ -27,6 +27,7 @@ enum top_fd {
 	FD_STDERR,
 	FD_UDEV,
 	FD_INOTIFY,
+	FD_SETTLE,
 	FD_COUNT,
 };
 
@@ -98,7 +99,8 @@ struct top {
 	struct udev *udev;
 	struct udev_monitor *mon;
 	int saved_stderr;
-	char *captured; /* what went to stderr meanwhile */
+	int settle_step; /* the next of the reloads after an open, -1 when none is due */
+	char *captured;	 /* what went to stderr meanwhile */
 	size_t n_captured;
 };
 

@@ -23,8 +23,9 @@ static const char *const top_help_text[] = {
 	"  noiommu  (under IN USE) a noiommu group: no DMA isolation at all, unsafe",
 	"",
 	"The view wakes on PCI uevents (bind, unbind, add, remove) and on opens and",
-	"closes of /dev/vfio nodes; it never polls. Without root it is read-only;",
-	"with --dry-run, c and r only show their plans.",
+	"closes of /dev/vfio nodes (an open is read again up to 1 s later: the",
+	"kernel reports it before the opener's descriptor exists); it never polls.",
+	"Without root it is read-only; with --dry-run, c and r only show their plans.",
 };
 
 static const char *top_op_name(enum ops_kind k)

@@ -7,11 +7,14 @@
 #include <libudev.h>
 #include <locale.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 
 #include "pciinfo.h"
+#include "testhooks.h"
 #include "top-internal.h"
 #include "top.h"
 
@@ -147,13 +150,72 @@ static bool top_uevents(struct top *t)
 	return changed;
 }
 
+/*
+ * The kernel reports an open (fsnotify_open()) before it puts the file in the opener's
+ * table (fd_install()): the reload that the event wakes can find no process holding the
+ * node, and nothing else happens until that process closes it. So after an open the model
+ * is read again a moment later, and later still on a busy machine: the milliseconds after
+ * the last open at which each of these reloads runs. A close needs none: the descriptor
+ * is gone before the last close is reported.
+ */
+static const long top_settle_ms[] = { 20, 200, 1000 };
+
+static void top_settle_arm(struct top *t, int step)
+{
+	long ms = top_settle_ms[step] - (step ? top_settle_ms[step - 1] : 0);
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L },
+	};
+
+	if (t->pfd[FD_SETTLE].fd < 0 ||
+	    timerfd_settime(t->pfd[FD_SETTLE].fd, 0, &its, NULL) < 0) {
+		t->settle_step = -1;
+		return;
+	}
+	t->settle_step = step;
+}
+
+/* The timer of the reloads after an open fired: one reload, and the next one armed. */
+static bool top_settle(struct top *t)
+{
+	uint64_t n;
+
+	if (read(t->pfd[FD_SETTLE].fd, &n, sizeof(n)) != (ssize_t)sizeof(n) ||
+	    t->settle_step < 0)
+		return false;
+	if ((size_t)t->settle_step + 1 < ARRAY_SIZE(top_settle_ms))
+		top_settle_arm(t, t->settle_step + 1);
+	else
+		t->settle_step = -1;
+	return true;
+}
+
+/*
+ * Whether to read the model again now. An open also arms the reloads that follow it;
+ * DMAOWNCTL_TEST_TOP_OPEN_UNSEEN makes the reload that an open wakes see what the race
+ * above lets it see at worst: nothing new.
+ */
 static bool top_inotify(struct top *t)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool any = false;
+	bool any = false, opened = false;
+	ssize_t n;
 
-	while (read(t->pfd[FD_INOTIFY].fd, buf, sizeof(buf)) > 0)
+	while ((n = read(t->pfd[FD_INOTIFY].fd, buf, sizeof(buf))) > 0) {
+		const struct inotify_event *e;
+
 		any = true;
+		for (char *p = buf; p + sizeof(*e) <= buf + n; p += sizeof(*e) + e->len) {
+			e = (const struct inotify_event *)(void *)p;
+			if (e->mask & IN_OPEN)
+				opened = true;
+		}
+	}
+	if (opened) {
+		top_settle_arm(t, 0);
+		if (test_hook_getenv("DMAOWNCTL_TEST_TOP_OPEN_UNSEEN"))
+			return false;
+	}
 	return any;
 }
 
@@ -331,6 +393,8 @@ static void top_events_open(struct top *t)
 			t->pfd[FD_UDEV].fd = udev_monitor_get_fd(t->mon);
 	}
 	t->pfd[FD_INOTIFY].fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	t->pfd[FD_SETTLE].fd =
+	    timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	top_watch(t);
 	if (t->pfd[FD_UDEV].fd < 0)
 		top_message(t, true, "cannot watch uevents: the view changes only on R");
@@ -429,6 +493,8 @@ static int top_loop(struct top *t)
 			reload |= top_uevents(t);
 		if (t->pfd[FD_INOTIFY].revents)
 			reload |= top_inotify(t);
+		if (t->pfd[FD_SETTLE].revents)
+			reload |= top_settle(t);
 		if (reload && !t->quit)
 			top_reload(t, true);
 	}
@@ -437,7 +503,9 @@ static int top_loop(struct top *t)
 
 enum top_error top_run(const struct top_opts *o, int *err)
 {
-	struct top t = { .o = o, .vm.sel_group = -1, .saved_stderr = -1 };
+	struct top t = {
+		.o = o, .vm.sel_group = -1, .saved_stderr = -1, .settle_step = -1
+	};
 	struct model m;
 	int r;
 

@@ -84,3 +84,21 @@ while tmux has-session -t top 2>/dev/null && [ $i -lt "$(($(scaled 5) * 10))" ];
 done
 expect top-quits no "$(tmux has-session -t top 2>/dev/null && echo yes || echo no)"
 tmux kill-server 2>/dev/null || true
+
+# The kernel reports an open before the opener's descriptor is in its table: the reload that
+# the open wakes may find no holder. DMAOWNCTL_TEST_TOP_OPEN_UNSEEN makes that reload see
+# nothing new every time; the holder still shows, from the reloads that follow an open.
+dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
+tmux -f /dev/null new-session -d -s top -x 100 -y 30 \
+	"TERM=screen DMAOWNCTL_TEST_TOP_OPEN_UNSEEN=1 dmaownctl top" || {
+	fail top-late-fd-starts "tmux could not start the view"
+	exit 0
+}
+wait_for top-late-fd-claimed " vfio "
+hold_start "$G_MULTI"
+expect top-late-fd-holds yes "$([ -n "$HOLD_PID" ] && echo yes || echo "no: $HOLD_LINE")"
+wait_for top-late-fd-shows-holder " user .*$HOLD_PID"
+hold_stop
+wait_for top-late-fd-holder-exit " vfio "
+tmux kill-server 2>/dev/null || true
+dmaownctl release "$G_MULTI" >/dev/null 2>&1
