@@ -327,14 +327,19 @@ char *device_attr(const struct model *m, const struct pci_device *d, const char 
 	return xstrdup(buf);
 }
 
-struct pci_device *model_find_device(const struct model *m, const char *addr)
+struct pci_device *devices_find(const struct pci_device *devs, size_t n, const char *addr)
 {
 	struct pci_device key;
 
-	if (m->n_devs == 0)
+	if (n == 0)
 		return NULL;
 	snprintf(key.addr, sizeof(key.addr), "%s", addr);
-	return bsearch(&key, m->devs, m->n_devs, sizeof(*m->devs), device_cmp);
+	return bsearch(&key, devs, n, sizeof(*devs), device_cmp);
+}
+
+struct pci_device *model_find_device(const struct model *m, const char *addr)
+{
+	return devices_find(m->devs, m->n_devs, addr);
 }
 
 static int group_cmp(const void *a, const void *b)
@@ -344,13 +349,18 @@ static int group_cmp(const void *a, const void *b)
 	return (x->number > y->number) - (x->number < y->number);
 }
 
-struct iommu_group *model_find_group(const struct model *m, int number)
+struct iommu_group *groups_find(struct iommu_group *groups, size_t n, int number)
 {
 	struct iommu_group key = { .number = number };
 
-	if (m->n_groups == 0)
+	if (n == 0)
 		return NULL;
-	return bsearch(&key, m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
+	return bsearch(&key, groups, n, sizeof(*groups), group_cmp);
+}
+
+struct iommu_group *model_find_group(const struct model *m, int number)
+{
+	return groups_find(m->groups, m->n_groups, number);
 }
 
 static int addr_cmp_ptr(const void *a, const void *b)

@@ -131,8 +131,13 @@ char *group_attr(const struct model *m, const struct iommu_group *g, const char 
  * absent. */
 char *device_attr(const struct model *m, const struct pci_device *d, const char *attr);
 
+/* The device at ADDR, the group numbered NUMBER, or NULL. */
 struct pci_device *model_find_device(const struct model *m, const char *addr);
 struct iommu_group *model_find_group(const struct model *m, int number);
+/* The same lookups in arrays of n, sorted as a model's are (by address, by number). */
+struct pci_device *devices_find(const struct pci_device *devs, size_t n,
+				const char *addr);
+struct iommu_group *groups_find(struct iommu_group *groups, size_t n, int number);
 
 enum drv_kind group_driver_kind(const char *driver, bool has_vfio_dev);
 enum owner group_owner(const struct iommu_group *g);

@@ -78,20 +78,6 @@ static int rdev_map_find(const struct scan *s, dev_t rdev)
 	return hit ? hit->group : -1;
 }
 
-static int group_cmp(const void *key, const void *g)
-{
-	int n = *(const int *)key, number = ((const struct iommu_group *)g)->number;
-
-	return (n > number) - (n < number);
-}
-
-static struct iommu_group *find_group(const struct scan *s, int number)
-{
-	return s->n_groups ? bsearch(&number, s->groups, s->n_groups, sizeof(*s->groups),
-				     group_cmp)
-			   : NULL;
-}
-
 /* QEMU's -name is "[guest=]NAME[,process=...][,debug-threads=on]". */
 static char *qemu_vm_name(const char *cmdline, size_t len)
 {
@@ -134,7 +120,7 @@ static void process_identity(struct scan *s, const char *pid, char **command, ch
 static void holder_add(struct scan *s, int group, const char *pid, int fd,
 		       enum holder_kind kind, const char *device, struct fds *f)
 {
-	struct iommu_group *g = find_group(s, group);
+	struct iommu_group *g = groups_find(s->groups, s->n_groups, group);
 	size_t *cap;
 	struct holder *h;
 
@@ -176,16 +162,9 @@ static void holder_add(struct scan *s, int group, const char *pid, int fd,
 	snprintf(h->device, sizeof(h->device), "%s", device ? device : "");
 }
 
-static int device_cmp(const void *key, const void *d)
-{
-	return pci_addr_cmp(key, ((const struct pci_device *)d)->addr);
-}
-
 static int device_group(const struct scan *s, const char *addr)
 {
-	const struct pci_device *d =
-	    s->n_devs ? bsearch(addr, s->devs, s->n_devs, sizeof(*s->devs), device_cmp)
-		      : NULL;
+	const struct pci_device *d = devices_find(s->devs, s->n_devs, addr);
 
 	return d ? d->group : -1;
 }

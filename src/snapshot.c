@@ -340,22 +340,19 @@ static bool vfio_fd_link(const char *link)
 }
 
 /*
- * Copies the link REL when it stays inside the snapshot: a relative target that, folded
- * from the link's directory, names something beneath the root. The one exception is the
- * descriptor of a holder (proc/PID/fd/N), whose text is the kernel's name of a VFIO
- * node. Any other link is left out and counted.
+ * Makes the link REL to TARGET when it stays inside the snapshot: a relative target that,
+ * folded from the link's directory, names something beneath the root. The one exception
+ * is the descriptor of a holder (proc/PID/fd/N), whose text is the kernel's name of a
+ * VFIO node. Any other link is left out and counted.
  */
-static int copy_link(struct snap *s, const char *rel)
+static int put_link(struct snap *s, const char *rel, const char *target)
 {
-	char target[PATH_MAX], buf[PATH_MAX];
+	char buf[PATH_MAX];
 	_cleanup_free_ char *dir = dirname_dup(rel), *to = NULL;
 	const char *base;
 	_cleanup_close_ int dfd = -1;
-	int ret = src_readlink(s, rel, target, sizeof(target));
 	bool inside;
 
-	if (ret < 0)
-		return ret;
 	if (startswith(rel, "proc/") && strstr(rel, "/fd/"))
 		inside = vfio_fd_link(target);
 	else
@@ -371,6 +368,15 @@ static int copy_link(struct snap *s, const char *rel)
 		return dest_error(s, -errno);
 	s->st->files++;
 	return 0;
+}
+
+/* Copies the link REL as put_link() makes it. */
+static int copy_link(struct snap *s, const char *rel)
+{
+	char target[PATH_MAX];
+	int ret = src_readlink(s, rel, target, sizeof(target));
+
+	return ret < 0 ? ret : put_link(s, rel, target);
 }
 
 /*
@@ -584,7 +590,7 @@ static int snapshot_holder_fd(void *arg, const struct proc_fd *e)
 	if (!vfio_fd_link(e->link))
 		return 0;
 	rel = xasprintf("proc/%s/fd/%s", e->pid, e->fd);
-	copy_link(s, rel);
+	put_link(s, rel, e->link); /* the text that the walk read */
 	info = xasprintf("proc/%s/fdinfo/%s", e->pid, e->fd);
 	copy_file(s, info);
 	s->holds = true;
