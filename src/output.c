@@ -16,6 +16,7 @@
 #include "holders.h"
 #include "output.h"
 #include "pciinfo.h"
+#include "records.h"
 #include "testhooks.h"
 #include "util.h"
 
@@ -326,6 +327,36 @@ static char **device_in_use(const struct pci_device *d, size_t *n)
 	return v;
 }
 
+/*
+ * What release gives a device on a VFIO driver, from its claim record: the driver it had
+ * before the claim (when a host driver came first at boot, this is how the admin sees
+ * it), no driver (the kernel's choice by modalias), or no record or a damaged one. NULL
+ * for a device that no release would touch.
+ */
+static json_object *json_claimed_from(const struct model *m, const struct pci_device *d)
+{
+	_cleanup_(claimed_free) struct claimed cl = { 0 };
+	json_object *o;
+	const char *why = NULL;
+	int r;
+
+	if (d->kind != DRV_VFIO || !m->root)
+		return NULL;
+	r = claimed_read(m->root, d->addr, &cl, &why);
+	o = json_object_new_object();
+	json_object_object_add(o, "record",
+			       json_object_new_string(r == 0	     ? "kept"
+						      : r == -ENOENT ? "none"
+								     : "damaged"));
+	json_object_object_add(o, "driver", r == 0 ? json_str(cl.driver) : NULL);
+	json_object_object_add(o, "driver_override",
+			       r == 0 ? json_str(cl.override) : NULL);
+	json_object_object_add(o, "error",
+			       r < 0 && r != -ENOENT ? json_str(why ? why : strerror(-r))
+						     : NULL);
+	return o;
+}
+
 static json_object *json_device(const struct model *m, const struct pci_device *d,
 				bool detailed)
 {
@@ -390,6 +421,7 @@ static json_object *json_device(const struct model *m, const struct pci_device *
 				       d->parent[0] ? json_str(d->parent) : NULL);
 		json_object_object_add(o, "modalias", json_str(modalias));
 		json_object_object_add(o, "in_use", json_strv(v, n));
+		json_object_object_add(o, "claimed_from", json_claimed_from(m, d));
 		strv_free(v);
 	}
 	return o;
@@ -821,6 +853,24 @@ static void print_list_field(FILE *f, const char *indent, const char *label,
 			    json_object_get_string(json_object_array_get_idx(arr, i)));
 }
 
+/* show's line for claimed_from: what the device had, and what release gives it. */
+static char *claimed_from_text(json_object *c)
+{
+	const char *rec = jstr(c, "record"), *drv = jstr(c, "driver"),
+		   *ov = jstr(c, "driver_override");
+	static const char kernel[] = "release gives the kernel's choice by modalias";
+
+	if (streq(rec, "damaged"))
+		return xasprintf(
+		    "damaged record: %s (release refuses until it is removed)",
+		    jstr(c, "error"));
+	if (streq(rec, "none"))
+		return xasprintf("no record (%s)", kernel);
+	return xasprintf("%s%s%s (%s)", drv ? drv : "no driver",
+			 ov ? ", driver_override " : "", ov ? ov : "",
+			 drv ? "release gives it back" : kernel);
+}
+
 static void show_text(FILE *f, json_object *g)
 {
 	json_object *devs, *holders, *regions, *why;
@@ -900,6 +950,11 @@ static void show_text(FILE *f, json_object *g)
 		print_field(f, "    ", "NUMA node:", jstr(d, "numa_node"));
 		json_object_object_get_ex(d, "in_use", &arr);
 		print_list_field(f, "    ", "in use:", arr);
+		if (json_object_object_get_ex(d, "claimed_from", &arr) && arr) {
+			_cleanup_free_ char *from = claimed_from_text(arr);
+
+			print_field(f, "    ", "claimed from:", from);
+		}
 	}
 }
 

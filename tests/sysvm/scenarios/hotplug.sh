@@ -22,6 +22,9 @@ else
 	pass unloaded-hot-added
 	expect unloaded-on-vfio vfio-pci "$(driver_of "$HP_UNLOADED")"
 	expect unloaded-never-on-pcnet32 0 "$(probed pcnet32 "$HP_UNLOADED")"
+	# release would give it the kernel's choice, and show says so
+	expect unloaded-show-claimed-from "no driver (release gives the kernel's choice by modalias)" \
+		"$(dmaownctl show "$HP_UNLOADED" 2>&1 | sed -n 's/^ *claimed from: *//p')"
 fi
 
 # --- the driver loaded ---------------------------------------------------------------
@@ -41,6 +44,9 @@ else
 	# the kernel keeps no record of the driver it had: dmaownctl(8) says that it logs it
 	expect loaded-previous-driver-logged 1 \
 		"$(journal | grep -c "$HP_LOADED was on e1000e before it was claimed" || true)"
+	# and show names it afterwards, as what release gives back
+	expect loaded-show-claimed-from "e1000e (release gives it back)" \
+		"$(dmaownctl show "$HP_LOADED" 2>&1 | sed -n 's/^ *claimed from: *//p')"
 fi
 
 expect udev-no-complaint 0 "$(udev_complaints)"

@@ -24,13 +24,32 @@ owner_of() {
 	dmaownctl list -J "$1" 2>/dev/null | tr -d ' \n' | sed -n 's/.*"owner":"\([a-z]*\)".*/\1/p'
 }
 
+# endpoint_drivers GROUP: "ADDR kept DRIVER" a line for each endpoint, as the driver links
+# say: what show's claimed_from should give once the group is claimed
+endpoint_drivers() {
+	local d
+	for d in $(group_members "$1"); do
+		[ "$(cut -c1-4 "$PCI/$d/class")" = 0x06 ] && continue
+		echo "$d kept $(driver_of "$d")"
+	done | sort
+}
+# claimed_from GROUP: show -J's claimed_from of each device that has one, a line each
+claimed_from() {
+	dmaownctl show -J "$1" 2>&1 | jq -r '.groups[0].devices[] | select(.claimed_from != null) |
+		"\(.device) \(.claimed_from.record) \(.claimed_from.driver // "none")"' 2>&1 | sort
+}
+
 # round_trip NAME GROUP ARG: claim by ARG, check, release by ARG, check
 round_trip() {
-	local name=$1 g=$2 arg=$3 before after rc
+	local name=$1 g=$2 arg=$3 before after rc had
 	before=$(group_state "$g")
+	had=$(endpoint_drivers "$g")
 	rc=0
 	dmaownctl claim-group "$arg" >/tmp/out 2>&1 || rc=$?
 	expect "$name-claim-exit" 0 "$rc"
+	# show names the driver that each device had, which release gives back
+	expect "$name-show-claimed-from" "$(echo "$had" | tr '\n' ';')" \
+		"$(claimed_from "$g" | tr '\n' ';')"
 	expect "$name-claim-on-vfio" yes "$(endpoints_on "$g" vfio-pci)"
 	expect "$name-claim-owner" vfio "$(owner_of "$g")"
 	expect "$name-claim-node" yes "$([ -c "/dev/vfio/$g" ] && echo yes || echo no)"
@@ -41,6 +60,7 @@ round_trip() {
 	rc=0
 	dmaownctl release "$arg" >/tmp/out 2>&1 || rc=$?
 	expect "$name-release-exit" 0 "$rc"
+	expect "$name-show-no-claimed-from" "" "$(claimed_from "$g")"
 	after=$(group_state "$g")
 	if [ "$before" = "$after" ]; then
 		pass "$name-release-restores-drivers-and-overrides"

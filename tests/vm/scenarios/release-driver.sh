@@ -22,6 +22,11 @@ claimed_driverless() {
 	dmaownctl claim-group "$G_MF" >/tmp/out 2>&1 || rc=$?
 	expect "$1-claim-exit" 0 "$rc"
 	expect "$1-claimed" "vfio-pci vfio-pci" "$(driver_of "$MF0") $(driver_of "$MF1")"
+	# show says that they had none, and that release gives the kernel's choice
+	expect "$1-show-claimed-from" "$MF0 kept none;$MF1 kept none;" \
+		"$(dmaownctl show -J "$G_MF" 2>&1 | jq -r '.groups[0].devices[] |
+			"\(.device) \(.claimed_from.record) \(.claimed_from.driver // "none")"' 2>&1 |
+			sort | tr '\n' ';')"
 }
 
 # 1. The host driver's module is loaded: drivers_probe binds it.
