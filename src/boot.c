@@ -15,6 +15,7 @@
 #include <libudev.h>
 
 #include "boot.h"
+#include "handles.h"
 #include "records.h"
 #include "util.h"
 
@@ -175,14 +176,6 @@ bool boot_errors_are_news(const struct sysroot *r, char **errs, size_t n_errs,
 
 /* --- udev --- */
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Counts the devices that udevd has not handled yet, and marks the others done. */
 static size_t pending(struct udev *udev, char **addrs, bool *done, size_t n)
 {
@@ -205,10 +198,10 @@ static size_t pending(struct udev *udev, char **addrs, bool *done, size_t n)
 
 size_t boot_wait_udev(const struct sysroot *r, char **addrs, size_t n, double timeout)
 {
-	struct udev *udev = NULL;
-	struct udev_monitor *mon = NULL;
+	_cleanup_udev_ struct udev *udev = NULL;
+	_cleanup_udev_monitor_ struct udev_monitor *mon = NULL;
 	_cleanup_free_ bool *done = NULL;
-	double deadline = now() + timeout;
+	double deadline = now_monotonic() + timeout;
 	size_t left = 0;
 
 	/* Only on the running system, and only while udevd runs: else nobody handles
@@ -223,14 +216,12 @@ size_t boot_wait_udev(const struct sysroot *r, char **addrs, size_t n, double ti
 	mon = udev_monitor_new_from_netlink(udev, "udev");
 	if (mon &&
 	    (udev_monitor_filter_add_match_subsystem_devtype(mon, "pci", NULL) < 0 ||
-	     udev_monitor_enable_receiving(mon) < 0)) {
-		udev_monitor_unref(mon);
-		mon = NULL;
-	}
+	     udev_monitor_enable_receiving(mon) < 0))
+		mon = udev_monitor_unref(mon);
 	left = pending(udev, addrs, done, n);
 	while (left && mon) {
 		struct pollfd pfd = { .fd = udev_monitor_get_fd(mon), .events = POLLIN };
-		double wait = deadline - now();
+		double wait = deadline - now_monotonic();
 		struct udev_device *d;
 		int k;
 
@@ -244,8 +235,5 @@ size_t boot_wait_udev(const struct sysroot *r, char **addrs, size_t n, double ti
 		if (k > 0)
 			left = pending(udev, addrs, done, n);
 	}
-	if (mon)
-		udev_monitor_unref(mon);
-	udev_unref(udev);
 	return left;
 }

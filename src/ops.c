@@ -1,101 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Operations that move devices and groups between drivers: plan, journal, execute,
- * verify. */
+/*
+ * Operations that move devices and groups between drivers: each one's plan and its
+ * refusals, then the lock, the journal, the execution (exec.c) and the verification.
+ */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <sys/file.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/utsname.h>
-#include <time.h>
+#include <unistd.h>
 
-#include <libudev.h>
-
+#include "exec.h"
 #include "exitcode.h"
 #include "group.h"
 #include "holders.h"
 #include "inuse.h"
-#include "libs.h"
+#include "lock.h"
+#include "modules.h"
 #include "ops.h"
 #include "plan.h"
 #include "records.h"
-#include "testhooks.h"
 #include "util.h"
-
-/*
- * The writes that take one device from (driver, override) to what it should have. The
- * override is set before the unbind so that nothing re-grabs the device in between, and
- * cleared before binding a driver that it does not name (the bind would fail ENODEV).
- */
-static void plan_converge(struct plan *p, const char *addr, const char *cur_drv,
-			  const char *cur_ov, const char *want_drv, const char *want_ov)
-{
-	const char *ov_for_bind;
-
-	if (!want_drv) {
-		if (!streq_ptr(cur_ov, want_ov))
-			plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
-		if (cur_drv)
-			plan_add(p, STEP_UNBIND, addr, cur_drv);
-		return;
-	}
-	if (streq_ptr(cur_drv, want_drv)) {
-		if (!streq_ptr(cur_ov, want_ov))
-			plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
-		return;
-	}
-	/* The kernel's choice is made under the override that stays, as at boot. */
-	if (streq(want_drv, KERNEL_CHOICE))
-		ov_for_bind = want_ov;
-	else
-		ov_for_bind = want_ov && streq(want_ov, want_drv) ? want_ov : NULL;
-	if (!streq_ptr(cur_ov, ov_for_bind))
-		plan_add(p, STEP_SET_OVERRIDE, addr, ov_for_bind);
-	if (cur_drv)
-		plan_add(p, STEP_UNBIND, addr, cur_drv);
-	if (streq(want_drv, KERNEL_CHOICE))
-		plan_add(p, STEP_PROBE, addr, NULL);
-	else
-		plan_add(p, STEP_BIND, addr, want_drv);
-	if (!streq_ptr(want_ov, ov_for_bind))
-		plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
-}
-
-/* A pasted plan is safe shell: every name in it is quoted (shell_quote(), shell_write()).
- */
-static char *step_text(const struct plan *p, const struct step *s)
-{
-	_cleanup_free_ char *path = NULL, *word = NULL;
-
-	switch (s->kind) {
-	case STEP_LOAD_MODULE:
-		word = shell_quote(s->driver);
-		return xasprintf("modprobe %s", word);
-	case STEP_SET_OVERRIDE:
-		path = xasprintf("/sys/bus/pci/devices/%s/driver_override", s->addr);
-		return shell_write(s->driver, path);
-	case STEP_UNBIND:
-		path = xasprintf("/sys/bus/pci/drivers/%s/unbind", s->driver);
-		return shell_write(s->addr, path);
-	case STEP_BIND:
-		path = xasprintf("/sys/bus/pci/drivers/%s/bind", s->driver);
-		return shell_write(s->addr, path);
-	case STEP_PROBE: return shell_write(s->addr, "/sys/bus/pci/drivers_probe");
-	case STEP_CHOWN:
-		return xasprintf("chown %u:%u /dev/vfio/%d && chmod 0660 /dev/vfio/%d",
-				 (unsigned)p->uid, (unsigned)p->gid, p->group, p->group);
-	}
-	return xstrdup("?");
-}
 
 /* --- the kernel's version: before 5.19 a wrong bind in a used group crashed it --- */
 
@@ -108,510 +34,11 @@ static bool kernel_before(const char *release, int major, int minor)
 	return a < major || (a == major && b < minor);
 }
 
-/* --- modules, through libkmod --- */
-
-static struct kmod_ctx *kmod_open(const struct sysroot *r)
-{
-	struct kmod_ctx *ctx;
-	struct utsname u;
-	_cleanup_free_ char *dir = NULL;
-
-	if (libs_kmod() < 0)
-		return NULL;
-	if (r->live) {
-		ctx = sym_kmod_new(NULL, NULL);
-	} else {
-		/* A snapshot has no modules: look them up in the running system's. */
-		uname(&u);
-		dir = xasprintf("/lib/modules/%s", u.release);
-		ctx = sym_kmod_new(dir, NULL);
-	}
-	if (ctx)
-		sym_kmod_load_resources(ctx);
-	return ctx;
-}
-
-static bool driver_loaded(const struct sysroot *r, const char *driver)
-{
-	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s", driver);
-
-	return sysfs_exists(r, rel);
-}
-
-/* The module behind a driver name: vfio-pci is vfio_pci, the others match. */
-static int module_lookup(struct kmod_ctx *ctx, const char *name, struct kmod_list **list)
-{
-	*list = NULL;
-	if (!ctx)
-		return -ENOENT;
-	if (sym_kmod_module_new_from_lookup(ctx, name, list) < 0 || !*list)
-		return -ENOENT;
-	return 0;
-}
-
-static int module_load(struct kmod_ctx *ctx, const char *name)
-{
-	struct kmod_list *list = NULL, *l;
-	int ret = -ENOENT;
-
-	if (module_lookup(ctx, name, &list) < 0)
-		return -ENOENT;
-	sym_kmod_list_foreach(l, list)
-	{
-		struct kmod_module *mod = sym_kmod_module_get_module(l);
-
-		ret = sym_kmod_module_probe_insert_module(
-		    mod, KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY, NULL, NULL, NULL, NULL);
-		sym_kmod_module_unref(mod);
-		if (ret >= 0)
-			break;
-	}
-	sym_kmod_module_unref_list(list);
-	return ret < 0 ? ret : 0;
-}
-
-/* --driver auto: a VFIO variant driver whose vfio_pci: alias matches, else vfio-pci. */
-static char *auto_driver(struct kmod_ctx *ctx, const struct pci_device *d)
-{
-	char alias[160];
-	struct kmod_list *list = NULL, *l;
-	char *found = NULL;
-
-	snprintf(alias, sizeof(alias), "vfio_pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X",
-		 d->vendor, d->device, d->subvendor, d->subdevice,
-		 (unsigned)(d->class >> 16) & 0xff, (unsigned)(d->class >> 8) & 0xff,
-		 (unsigned)d->class & 0xff);
-	if (module_lookup(ctx, alias, &list) == 0) {
-		sym_kmod_list_foreach(l, list)
-		{
-			struct kmod_module *mod = sym_kmod_module_get_module(l);
-			const char *name = sym_kmod_module_get_name(mod);
-
-			if (!found && !streq(name, "vfio_pci"))
-				found = xstrdup(name);
-			sym_kmod_module_unref(mod);
-		}
-		sym_kmod_module_unref_list(list);
-	}
-	return found ? found : xstrdup("vfio-pci");
-}
-
 char *ops_auto_driver(const struct sysroot *r, const struct pci_device *d)
 {
-	struct kmod_ctx *ctx = kmod_open(r);
-	char *drv = auto_driver(ctx, d);
+	_cleanup_modules_ struct kmod_ctx *ctx = modules_open(r);
 
-	if (ctx)
-		sym_kmod_unref(ctx);
-	return drv;
-}
-
-/* --- the lock in /run/dmaownctl: one run at a time --- */
-
-/*
- * How long a waiting run gives the lock's holder to show progress: a step of the holder
- * waits up to --timeout for its uevent, so a wait bounded by one --timeout would give up
- * on a run that is merely slow (a GPU driver's probe, TCG).
- */
-#define LOCK_PATIENCE 3
-
-static double now(void);
-
-/* The holder's sign of life: the lock file rewritten, once a step. */
-static void lock_heartbeat(int fd)
-{
-	char pid[32];
-
-	if (fd < 0)
-		return;
-	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
-		warnx_("cannot write the lock file: %s", strerror(errno));
-}
-
-/*
- * Waits for the lock while its holder makes progress. Every write of the holder in the
- * run directory (the lock file at each step, the journal, the claim records) and its
- * closing the lock file when it is done wake the waiter through inotify; the wait gives
- * up only when nothing has happened there for LOCK_PATIENCE times the timeout. At boot
- * the udev rule and the unit may run at once, and neither must fail because the other is
- * at work.
- */
-static int lock_wait(int dfd, int fd, double timeout)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	_cleanup_close_ int ifd = -1;
-	double patience = timeout * LOCK_PATIENCE, deadline = now() + patience;
-	char watch[64],
-	    ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	struct pollfd pfd;
-
-	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (ifd < 0)
-		return -errno;
-	snprintf(watch, sizeof(watch), "/proc/self/fd/%d", dfd);
-	if (inotify_add_watch(ifd, watch,
-			      IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE |
-				  IN_MOVED_TO) < 0)
-		return -errno;
-	pfd = (struct pollfd){ .fd = ifd, .events = POLLIN };
-	/* The watch is in place before the next try: a release in between is not missed.
-	 */
-	for (;;) {
-		double left;
-		int n;
-
-		if (fcntl(fd, F_SETLK, &fl) == 0)
-			return 0;
-		if (errno != EAGAIN && errno != EACCES)
-			return -errno;
-		left = deadline - now();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n > 0) {
-			while (read(ifd, ev, sizeof(ev)) > 0)
-				;
-			deadline = now() + patience;
-		}
-	}
-}
-
-static int lock_take(const struct sysroot *r, double timeout, pid_t *holder)
-{
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	_cleanup_close_ int dfd = run_dir_open(r, true);
-	int fd, ret;
-
-	if (dfd < 0)
-		return dfd;
-	fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	if (fcntl(fd, F_SETLK, &fl) < 0) {
-		ret = lock_wait(dfd, fd, timeout);
-		if (ret < 0) {
-			struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-
-			*holder = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK
-				      ? q.l_pid
-				      : 0;
-			close(fd);
-			return ret;
-		}
-	}
-	lock_heartbeat(fd);
-	return fd;
-}
-
-/* driver_override as the kernel holds it, byte for byte; NULL when it is clear. */
-static char *override_read(const struct sysroot *r, const char *addr)
-{
-	_cleanup_free_ char *rel =
-	    xasprintf("sys/bus/pci/devices/%s/driver_override", addr);
-	_cleanup_close_ int fd = sysfs_open(r, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
-	size_t cap = driver_override_max() + 2, len = 0;
-	_cleanup_free_ char *buf = xmalloc(cap + 1);
-	struct stat st;
-	ssize_t n;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return NULL;
-	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	/* The kernel shows the value and one newline, or "(null)" when there is none. */
-	if (len && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	if (!driver_override_valid(buf, len) || streq(buf, "(null)"))
-		return NULL;
-	return steal_ptr(&buf);
-}
-
-/* --- execution: each write, then the kernel's uevent, then the driver link --- */
-
-struct exec {
-	const struct sysroot *r;
-	struct udev *udev;
-	struct udev_monitor *mon;
-	struct kmod_ctx *kmod;
-	double timeout;
-	int lockfd;	 /* rewritten at each step: the sign of life that waiters see */
-	char *error;	 /* the first failure, one line */
-	long stop_after; /* test hook: die after this many steps, -1 never */
-	size_t done;
-};
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int exec_open(struct exec *e, const struct sysroot *r, double timeout)
-{
-	const char *stop = test_hook_getenv("DMAOWNCTL_TEST_STOP_AFTER");
-
-	memset(e, 0, sizeof(*e));
-	e->r = r;
-	e->timeout = timeout;
-	e->lockfd = -1;
-	e->stop_after = stop && *stop ? atol(stop) : -1;
-	e->udev = udev_new();
-	if (!e->udev)
-		return -ENOMEM;
-	/* Kernel events: there may be no udevd (an initramfs, early boot). */
-	e->mon = udev_monitor_new_from_netlink(e->udev, "kernel");
-	if (!e->mon)
-		return -EIO;
-	udev_monitor_filter_add_match_subsystem_devtype(e->mon, "pci", NULL);
-	udev_monitor_set_receive_buffer_size(e->mon, 4 * 1024 * 1024);
-	if (udev_monitor_enable_receiving(e->mon) < 0)
-		return -EIO;
-	return 0;
-}
-
-static void exec_close(struct exec *e)
-{
-	if (e->mon)
-		udev_monitor_unref(e->mon);
-	if (e->udev)
-		udev_unref(e->udev);
-	if (e->kmod)
-		sym_kmod_unref(e->kmod);
-	free(e->error);
-}
-
-/* Waits for ACTION on the device, up to the deadline; -ETIMEDOUT otherwise. */
-static int wait_event(struct exec *e, const char *addr, const char *action)
-{
-	double deadline = now() + e->timeout;
-	struct pollfd pfd = { .fd = udev_monitor_get_fd(e->mon), .events = POLLIN };
-
-	for (;;) {
-		double left = deadline - now();
-		struct udev_device *dev;
-		int n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n <= 0)
-			continue;
-		while ((dev = udev_monitor_receive_device(e->mon))) {
-			bool match = streq_ptr(udev_device_get_sysname(dev), addr) &&
-				     streq_ptr(udev_device_get_action(dev), action);
-
-			udev_device_unref(dev);
-			if (match)
-				return 0;
-		}
-	}
-}
-
-static char *current_driver(const struct sysroot *r, const char *addr)
-{
-	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/devices/%s/driver", addr);
-	char buf[PATH_MAX];
-
-	if (sysfs_readlink(r->fd, rel, buf, sizeof(buf)) < 0)
-		return NULL;
-	return xstrdup(path_basename(buf));
-}
-
-static int write_rel(const struct sysroot *r, const char *rel, const char *value)
-{
-	_cleanup_close_ int fd = sysfs_open(r, rel, O_WRONLY);
-	size_t len = strlen(value);
-	ssize_t n;
-
-	if (fd < 0)
-		return fd;
-	n = write(fd, value, len);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
-/*
- * Writes the device's address to a bind or unbind file, waits for the kernel's uevent,
- * then reads the driver link back into *drv: the link, not the write, says what happened.
- */
-static int write_and_wait(struct exec *e, const char *rel, const char *addr,
-			  const char *action, char **drv)
-{
-	int ret = write_rel(e->r, rel, addr);
-
-	if (ret == 0)
-		ret = wait_event(e, addr, action);
-	*drv = current_driver(e->r, addr);
-	return ret;
-}
-
-/* A modalias as the kernel writes it; anything else is not printed. */
-static bool modalias_valid(const char *s)
-{
-	return *s &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-			 ":*_.-") == strlen(s);
-}
-
-/*
- * The kernel's own choice for a device, as at boot: the modules that its modalias names
- * are loaded (what udev's 80-drivers.rules does), then drivers_probe. Only the driver
- * link says whether a driver took it; when none did, the error says why, naming the
- * device: a release must not leave a device driverless and call it done.
- */
-static int step_probe(struct exec *e, const struct step *s)
-{
-	_cleanup_free_ char *alias_rel =
-	    xasprintf("sys/bus/pci/devices/%s/modalias", s->addr);
-	_cleanup_free_ char *drv = NULL;
-	char alias[256] = "";
-	int load = -ENOENT, ret;
-
-	if (sysfs_read_file(e->r, alias_rel, alias, sizeof(alias)) > 0) {
-		if (!e->kmod)
-			e->kmod = kmod_open(e->r);
-		load = module_load(e->kmod, alias);
-	}
-	drv = current_driver(e->r, s->addr);
-	if (drv)
-		return 0; /* loading the module bound it already */
-	ret = write_rel(e->r, "sys/bus/pci/drivers_probe", s->addr);
-	drv = current_driver(e->r, s->addr);
-	if (drv)
-		return wait_event(e, s->addr, "bind");
-	/* The write's success says nothing: only the link tells. */
-	if (!modalias_valid(alias))
-		snprintf(alias, sizeof(alias), "%s", "(unreadable)");
-	if (load == -ENOENT)
-		e->error =
-		    xasprintf("%s would be left without a driver: no module or built-in "
-			      "driver matches its modalias %s",
-			      s->addr, alias);
-	else if (load < 0)
-		e->error =
-		    xasprintf("%s would be left without a driver: loading the module for "
-			      "its modalias %s failed (%s)",
-			      s->addr, alias, strerror(-load));
-	else
-		e->error = xasprintf(
-		    "%s would be left without a driver: the driver for its "
-		    "modalias %s did not take it (%s; see the kernel log)",
-		    s->addr, alias, ret < 0 ? errno_name(-ret) : "no probe matched");
-	return ret < 0 ? ret : -ENODEV;
-}
-
-static int step_run(struct exec *e, const struct plan *p, const struct step *s)
-{
-	_cleanup_free_ char *rel = NULL, *drv = NULL, *text = step_text(p, s);
-	int ret = -EINVAL;
-
-	switch (s->kind) {
-	case STEP_LOAD_MODULE:
-		if (driver_loaded(e->r,
-				  streq(s->driver, "vfio_pci") ? "vfio-pci" : s->driver))
-			return 0;
-		if (!e->kmod)
-			e->kmod = kmod_open(e->r);
-		ret = module_load(e->kmod, s->driver);
-		if (ret < 0)
-			e->error =
-			    xasprintf("cannot load module %s: %s", s->driver,
-				      ret == -ENOENT ? "not found" : strerror(-ret));
-		return ret;
-	case STEP_SET_OVERRIDE:
-		rel = xasprintf("sys/bus/pci/devices/%s/driver_override", s->addr);
-		/* A lone newline clears it; an empty write may be refused. */
-		ret = write_rel(e->r, rel, s->driver[0] ? s->driver : "\n");
-		break;
-	case STEP_UNBIND:
-		rel = xasprintf("sys/bus/pci/drivers/%s/unbind", s->driver);
-		ret = write_and_wait(e, rel, s->addr, "unbind", &drv);
-		if (ret == 0 && drv)
-			ret = -EBUSY;
-		break;
-	case STEP_BIND:
-		rel = xasprintf("sys/bus/pci/drivers/%s/bind", s->driver);
-		ret = write_and_wait(e, rel, s->addr, "bind", &drv);
-		if (ret == 0 && !streq_ptr(drv, s->driver))
-			ret = -ENODEV;
-		break;
-	case STEP_PROBE: return step_probe(e, s);
-	case STEP_CHOWN: {
-		_cleanup_free_ char *node = xasprintf("dev/vfio/%d", p->group);
-
-		ret = 0;
-		if (fchownat(e->r->fd, node, p->uid, p->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    fchmodat(e->r->fd, node, 0660, 0) < 0)
-			ret = -errno;
-		break;
-	}
-	}
-	if (ret < 0 && !e->error)
-		e->error = xasprintf("%s: the kernel answered %s (%s)", text,
-				     errno_name(-ret), strerror(-ret));
-	return ret;
-}
-
-static int plan_execute(struct exec *e, const struct plan *p, size_t from)
-{
-	for (size_t i = from; i < p->n_steps; i++) {
-		int ret;
-
-		lock_heartbeat(e->lockfd);
-		ret = step_run(e, p, &p->steps[i]);
-
-		if (ret < 0)
-			return ret;
-		e->done = i + 1;
-		if (e->stop_after >= 0 && (long)e->done >= e->stop_after)
-			kill(getpid(), SIGKILL);
-	}
-	return 0;
-}
-
-/* Plans the way from what sysfs says now to each device's state "before" (or "want"). */
-static void plan_restore(const struct sysroot *r, const struct plan *from,
-			 struct plan *to, bool forward)
-{
-	memset(to, 0, sizeof(*to));
-	to->group = from->group;
-	for (size_t i = from->n_devs; i-- > 0;) {
-		const struct devstate *d =
-		    &from->devs[forward ? from->n_devs - 1 - i : i];
-		_cleanup_free_ char *drv = current_driver(r, d->addr);
-		_cleanup_free_ char *ov = override_read(r, d->addr);
-		const char *want_drv = forward ? d->want_driver : d->driver;
-		const char *want_ov = forward ? d->want_override : d->override;
-
-		if (want_drv && streq(want_drv, KERNEL_CHOICE) && drv &&
-		    !streq(drv, d->driver ? d->driver : ""))
-			continue; /* the kernel chose already */
-		plan_converge(to, d->addr, drv, ov, want_drv, want_ov);
-	}
-}
-
-static bool state_matches(const struct sysroot *r, const struct plan *p, bool forward)
-{
-	for (size_t i = 0; i < p->n_devs; i++) {
-		const struct devstate *d = &p->devs[i];
-		_cleanup_free_ char *drv = current_driver(r, d->addr);
-		const char *want = forward ? d->want_driver : d->driver;
-
-		if (want && streq(want, KERNEL_CHOICE))
-			continue;
-		if (!streq_ptr(drv, want))
-			return false;
-	}
-	return true;
+	return module_vfio_driver(ctx, d);
 }
 
 /* --- planning each operation --- */
@@ -633,7 +60,7 @@ struct ctx {
 static struct kmod_ctx *ctx_kmod(struct ctx *c)
 {
 	if (!c->kmod)
-		c->kmod = kmod_open(c->r);
+		c->kmod = modules_open(c->r);
 	return c->kmod;
 }
 
@@ -643,13 +70,10 @@ static struct kmod_ctx *ctx_kmod(struct ctx *c)
  */
 static int plan_module(struct ctx *c, const char *drv)
 {
-	struct kmod_list *l = NULL;
-
 	if (driver_loaded(c->r, drv))
 		return 0;
-	if (module_lookup(ctx_kmod(c), drv, &l) < 0)
+	if (!module_exists(ctx_kmod(c), drv))
 		return -ENOENT;
-	sym_kmod_module_unref_list(l);
 	plan_add(&c->plan, STEP_LOAD_MODULE, NULL, drv);
 	return 0;
 }
@@ -852,7 +276,8 @@ static int plan_claim(struct ctx *c)
 				return say(c, EXIT_REFUSED,
 					   "%s (--force takes it anyway)", reason);
 		}
-		drv = streq(want, "auto") ? auto_driver(ctx_kmod(c), d) : xstrdup(want);
+		drv = streq(want, "auto") ? module_vfio_driver(ctx_kmod(c), d)
+					  : xstrdup(want);
 		if (streq(drv, "vfio_pci")) {
 			free(drv);
 			drv = xstrdup("vfio-pci");
@@ -1008,27 +433,14 @@ static int driver_matches(struct ctx *c, const struct pci_device *d, const char 
 {
 	_cleanup_free_ char *rel = xasprintf("sys/bus/pci/drivers/%s/module", driver);
 	_cleanup_free_ char *modalias = NULL;
-	struct kmod_list *list = NULL, *l;
 	char module[256];
-	int found = 0;
 
 	if (d->override)
 		return streq(d->override, driver);
 	modalias = device_attr(&c->m, d, "modalias");
-	/* An empty list is an answer: no module matches the device at all. */
-	if (!modalias || !ctx_kmod(c) ||
-	    sysfs_readlink_base(c->r->fd, rel, module, sizeof(module)) < 0 ||
-	    sym_kmod_module_new_from_lookup(c->kmod, modalias, &list) < 0)
+	if (!modalias || sysfs_readlink_base(c->r->fd, rel, module, sizeof(module)) < 0)
 		return -1;
-	sym_kmod_list_foreach(l, list)
-	{
-		struct kmod_module *mod = sym_kmod_module_get_module(l);
-
-		found |= streq(sym_kmod_module_get_name(mod), module);
-		sym_kmod_module_unref(mod);
-	}
-	sym_kmod_module_unref_list(list);
-	return found;
+	return modalias_matches_module(ctx_kmod(c), modalias, module);
 }
 
 static int plan_bind(struct ctx *c)
@@ -1154,7 +566,7 @@ static const char *op_name(enum ops_kind k)
 static void result_plan(struct ops_result *res, const struct plan *p)
 {
 	for (size_t i = 0; i < p->n_steps; i++)
-		strv_push(&res->plan, &res->n_plan, step_text(p, &p->steps[i]));
+		strv_push(&res->plan, &res->n_plan, plan_step_text(p, &p->steps[i]));
 }
 
 /* Puts every device back as the journal had it; true when the system matches it. */
@@ -1369,8 +781,7 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 	}
 out:
 	exec_close(&e);
-	if (c.kmod)
-		sym_kmod_unref(c.kmod);
+	modules_close(c.kmod);
 	inuse_free(c.inuse);
 	plan_free(&c.plan);
 	model_free(&c.m);

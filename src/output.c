@@ -13,6 +13,7 @@
 #include <libsmartcols.h>
 
 #include "isolation.h"
+#include "handles.h"
 #include "holders.h"
 #include "output.h"
 #include "pciinfo.h"
@@ -746,7 +747,7 @@ static void list_fix_widths(struct libscols_table *tb, const struct model *m,
 
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o)
 {
-	struct libscols_table *tb;
+	_cleanup_table_ struct libscols_table *tb = NULL;
 	int ret = 0, tree_col = -1; /* the column that draws the tree, if any */
 
 	/* One thread writes stdout: spare the lock that each of libsmartcols' fputs()
@@ -781,10 +782,8 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 			flags &= ~SCOLS_FL_TREE;
 		if (flags & SCOLS_FL_TREE)
 			tree_col = (int)i;
-		if (!scols_table_new_column(tb, ci->name, ci->whint, flags)) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!scols_table_new_column(tb, ci->name, ci->whint, flags))
+			return -ENOMEM;
 	}
 	/*
 	 * On a terminal libsmartcols fits the columns to its width, which takes every
@@ -797,7 +796,7 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 		ret = list_add_rows(tb, m, sel, o, tree_col >= 0, 0, m->n_groups);
 		if (ret == 0)
 			ret = scols_print_table(tb) < 0 ? -EIO : 0;
-		goto out;
+		return ret;
 	}
 	scols_table_set_termforce(tb, SCOLS_TERMFORCE_NEVER);
 	if (!o->raw && !o->pairs)
@@ -816,8 +815,6 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 		printed++;
 		from = to;
 	}
-out:
-	scols_unref_table(tb);
 	return ret;
 }
 

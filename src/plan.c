@@ -54,3 +54,67 @@ struct devstate *plan_dev(struct plan *p, const struct pci_device *d,
 		strv_push(&s->netifs, &s->n_netifs, xstrdup(d->net[i]));
 	return s;
 }
+
+/*
+ * The writes that take one device from (driver, override) to what it should have. The
+ * override is set before the unbind so that nothing re-grabs the device in between, and
+ * cleared before binding a driver that it does not name (the bind would fail ENODEV).
+ */
+void plan_converge(struct plan *p, const char *addr, const char *cur_drv,
+		   const char *cur_ov, const char *want_drv, const char *want_ov)
+{
+	const char *ov_for_bind;
+
+	if (!want_drv) {
+		if (!streq_ptr(cur_ov, want_ov))
+			plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
+		if (cur_drv)
+			plan_add(p, STEP_UNBIND, addr, cur_drv);
+		return;
+	}
+	if (streq_ptr(cur_drv, want_drv)) {
+		if (!streq_ptr(cur_ov, want_ov))
+			plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
+		return;
+	}
+	/* The kernel's choice is made under the override that stays, as at boot. */
+	if (streq(want_drv, KERNEL_CHOICE))
+		ov_for_bind = want_ov;
+	else
+		ov_for_bind = want_ov && streq(want_ov, want_drv) ? want_ov : NULL;
+	if (!streq_ptr(cur_ov, ov_for_bind))
+		plan_add(p, STEP_SET_OVERRIDE, addr, ov_for_bind);
+	if (cur_drv)
+		plan_add(p, STEP_UNBIND, addr, cur_drv);
+	if (streq(want_drv, KERNEL_CHOICE))
+		plan_add(p, STEP_PROBE, addr, NULL);
+	else
+		plan_add(p, STEP_BIND, addr, want_drv);
+	if (!streq_ptr(want_ov, ov_for_bind))
+		plan_add(p, STEP_SET_OVERRIDE, addr, want_ov);
+}
+
+char *plan_step_text(const struct plan *p, const struct step *s)
+{
+	_cleanup_free_ char *path = NULL, *word = NULL;
+
+	switch (s->kind) {
+	case STEP_LOAD_MODULE:
+		word = shell_quote(s->driver);
+		return xasprintf("modprobe %s", word);
+	case STEP_SET_OVERRIDE:
+		path = xasprintf("/sys/bus/pci/devices/%s/driver_override", s->addr);
+		return shell_write(s->driver, path);
+	case STEP_UNBIND:
+		path = xasprintf("/sys/bus/pci/drivers/%s/unbind", s->driver);
+		return shell_write(s->addr, path);
+	case STEP_BIND:
+		path = xasprintf("/sys/bus/pci/drivers/%s/bind", s->driver);
+		return shell_write(s->addr, path);
+	case STEP_PROBE: return shell_write(s->addr, "/sys/bus/pci/drivers_probe");
+	case STEP_CHOWN:
+		return xasprintf("chown %u:%u /dev/vfio/%d && chmod 0660 /dev/vfio/%d",
+				 (unsigned)p->uid, (unsigned)p->gid, p->group, p->group);
+	}
+	return xstrdup("?");
+}

@@ -52,3 +52,12 @@ void plan_add(struct plan *p, enum step_kind kind, const char *addr, const char 
 struct pci_device;
 struct devstate *plan_dev(struct plan *p, const struct pci_device *d,
 			  const char *want_driver, const char *want_override);
+
+/*
+ * The writes that take the device ADDR from (cur_drv, cur_ov) to (want_drv, want_ov); a
+ * want_drv of KERNEL_CHOICE is a drivers_probe, NULL an unbind.
+ */
+void plan_converge(struct plan *p, const char *addr, const char *cur_drv,
+		   const char *cur_ov, const char *want_drv, const char *want_ov);
+/* The step as a shell line, safe to paste: every name in it is quoted. */
+char *plan_step_text(const struct plan *p, const struct step *s);

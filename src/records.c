@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "handles.h"
 #include "records.h"
 #include "util.h"
 
@@ -128,7 +129,8 @@ static int record_parse(const char *text, const char *format, json_object **ret,
 			const char **why)
 {
 	json_tokener *tok = json_tokener_new();
-	json_object *o, *v;
+	_cleanup_json_ json_object *o = NULL;
+	json_object *v;
 	size_t len = strlen(text);
 
 	while (len && strchr(" \t\n", text[len - 1]))
@@ -140,7 +142,6 @@ static int record_parse(const char *text, const char *format, json_object **ret,
 	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {
 		json_tokener_free(tok);
-		json_object_put(o);
 		*why = "not a JSON object";
 		return -EBADMSG;
 	}
@@ -149,18 +150,16 @@ static int record_parse(const char *text, const char *format, json_object **ret,
 	    !json_object_object_get_ex(o, "format", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    !streq(json_object_get_string(v), format)) {
-		json_object_put(o);
 		*why = "not a record of this kind";
 		return -EBADMSG;
 	}
 	if (!json_object_object_get_ex(o, "version", &v) ||
 	    !json_object_is_type(v, json_type_int) ||
 	    json_object_get_int64(v) != RECORD_VERSION) {
-		json_object_put(o);
 		*why = "a format version that this dmaownctl does not read";
 		return -EBADMSG;
 	}
-	*ret = o;
+	*ret = steal_ptr(&o);
 	return 0;
 }
 
@@ -300,32 +299,32 @@ static const char *const journal_ops[] = { "claim-group", "release", "unbind", "
 static int journal_parse_json(const char *text, struct plan *p, char **op,
 			      const char **why)
 {
-	json_object *o = NULL, *v, *devs;
+	_cleanup_json_ json_object *o = NULL;
+	json_object *v, *devs;
 	int ret = record_parse(text, JOURNAL_FORMAT, &o, why);
 	size_t n;
 
 	if (ret < 0)
 		return ret;
-	ret = -EBADMSG;
 	*why = "no operation that dmaownctl knows";
 	if (!json_object_object_get_ex(o, "op", &v) ||
 	    !json_object_is_type(v, json_type_string))
-		goto out;
+		return -EBADMSG;
 	for (size_t i = 0; i < ARRAY_SIZE(journal_ops); i++)
 		if (streq(json_object_get_string(v), journal_ops[i]))
 			*op = xstrdup(journal_ops[i]);
 	if (!*op)
-		goto out;
+		return -EBADMSG;
 	*why = "no group number";
 	if (!json_object_object_get_ex(o, "group", &v) ||
 	    !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
 	    json_object_get_int64(v) > INT_MAX)
-		goto out;
+		return -EBADMSG;
 	p->group = (int)json_object_get_int64(v);
 	*why = "no list of devices";
 	if (!json_object_object_get_ex(o, "devices", &devs) ||
 	    !json_object_is_type(devs, json_type_array))
-		goto out;
+		return -EBADMSG;
 	n = json_object_array_length(devs);
 	p->devs = xcalloc(n ? n : 1, sizeof(*p->devs));
 	for (size_t i = 0; i < n; i++) {
@@ -335,11 +334,11 @@ static int journal_parse_json(const char *text, struct plan *p, char **op,
 		*why = "a device that is not a full PCI address";
 		if (!json_object_is_type(dev, json_type_object) ||
 		    !record_addr(dev, "device", d->addr))
-			goto out;
+			return -EBADMSG;
 		*why = "a device listed twice";
 		for (size_t j = 0; j + 1 < p->n_devs; j++)
 			if (streq(p->devs[j].addr, d->addr))
-				goto out;
+				return -EBADMSG;
 		*why = "a driver name or driver_override value outside the grammar";
 		if (!record_field(dev, "driver", FIELD_DRIVER, &d->driver) ||
 		    !record_field(dev, "override", FIELD_OVERRIDE, &d->override) ||
@@ -347,15 +346,12 @@ static int journal_parse_json(const char *text, struct plan *p, char **op,
 				  &d->want_driver) ||
 		    !record_field(dev, "want_override", FIELD_OVERRIDE,
 				  &d->want_override))
-			goto out;
+			return -EBADMSG;
 		*why = "a network interface name outside the grammar";
 		if (!record_netifs(dev, true, &d->netifs, &d->n_netifs))
-			goto out;
+			return -EBADMSG;
 	}
-	ret = 0;
-out:
-	json_object_put(o);
-	return ret;
+	return 0;
 }
 
 int journal_parse(const char *text, struct plan *p, char **op, const char **why)
@@ -492,7 +488,7 @@ bad:
 int claimed_parse(const char *addr, const char *text, struct claimed *cl,
 		  const char **why)
 {
-	json_object *o = NULL;
+	_cleanup_json_ json_object *o = NULL;
 	char a[PCI_ADDR_MAX];
 	int ret;
 
@@ -504,23 +500,20 @@ int claimed_parse(const char *addr, const char *text, struct claimed *cl,
 	ret = record_parse(text, CLAIMED_FORMAT, &o, why);
 	if (ret < 0)
 		return ret;
-	ret = -EBADMSG;
 	*why = "it names another device";
 	if (!record_addr(o, "device", a) || !streq(a, addr))
-		goto out;
+		goto bad;
 	*why = "a driver name or driver_override value outside the grammar";
 	if (!record_field(o, "driver", FIELD_DRIVER, &cl->driver) ||
 	    !record_field(o, "override", FIELD_OVERRIDE, &cl->override))
-		goto out;
+		goto bad;
 	*why = "a network interface name outside the grammar";
 	if (!record_netifs(o, false, &cl->netifs, &cl->n_netifs))
-		goto out;
-	ret = 0;
-out:
-	json_object_put(o);
-	if (ret < 0)
-		claimed_free(cl);
-	return ret;
+		goto bad;
+	return 0;
+bad:
+	claimed_free(cl);
+	return -EBADMSG;
 }
 
 int claimed_read(const struct sysroot *r, const char *addr, struct claimed *cl,

@@ -2,6 +2,7 @@
 /* Memory helpers that abort on exhaustion, string arrays, errno names, diagnostics. */
 #include "config.h"
 
+#include <time.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -443,4 +444,12 @@ void warnx_(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarnx_(fmt, ap);
 	va_end(ap);
+}
+
+double now_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

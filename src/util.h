@@ -129,3 +129,6 @@ char *shell_write(const char *value, const char *path);
 extern const char *program_name;
 void warnx_(const char *fmt, ...) _printf_(1, 2);
 void vwarnx_(const char *fmt, va_list ap) _printf_(1, 0);
+
+/* Seconds on the monotonic clock: for deadlines. */
+double now_monotonic(void);
