@@ -7,14 +7,13 @@
 #include <dirent.h>
 #include <sys/types.h>
 
+#include "names.h"
+
 struct sysroot {
 	int fd;	    /* the root directory, O_DIRECTORY */
 	char *path; /* as given on the command line, for libpci and messages */
 	bool live;  /* the root is the running system's "/" */
 };
-
-/* "ffffffff:ff:1f.7" (pci_addr_valid() takes 4 to 8 domain digits) and its NUL */
-#define PCI_ADDR_MAX 17
 
 int sysroot_open(struct sysroot *r, const char *path);
 void sysroot_close(struct sysroot *r);
@@ -88,21 +87,3 @@ int proc_fds_walk(const struct sysroot *r, int (*fn)(void *arg, const struct pro
  * large): bad input, not a failure of the machine.
  */
 bool sysfs_error_bad_tree(int err);
-
-/* The grammar of names that come from the command line. */
-bool pci_addr_valid(const char *s);
-/* Turns a full or short PCI address into the full, lower-case form. */
-int pci_addr_normalize(const char *in, char *out, size_t size);
-/*
- * Orders full lower-case PCI addresses as the bus does: the longer domain (VMD) last,
- * then the fixed-width hex fields as text. (A natural, decimal sort puts 0a before 09.)
- */
-int pci_addr_cmp(const char *a, const char *b);
-/* Finds the last path component that is a full PCI address; NULL if none. */
-bool pci_addr_from_path(const char *path, char *out, size_t size);
-bool driver_name_valid(const char *s);
-/* A driver_override value that the kernel keeps as it is: no NUL, no newline. */
-bool driver_override_valid(const char *s, size_t len);
-size_t driver_override_max(void);
-bool ifname_valid(const char *s);
-bool group_number_parse(const char *s, int *ret);
