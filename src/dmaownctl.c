@@ -504,57 +504,52 @@ static const char *option_name(int opt, char *buf, size_t size)
 	return "?";
 }
 
-int main(int argc, char **argv)
+/* What the options say beyond struct ctl: where to read, the columns, which were used. */
+struct parsed {
+	const char *sysroot, *columns;
+	bool all;
+	unsigned used;	 /* the option classes given */
+	int used_opt[8]; /* the first option of each class, for the messages */
+	int n_used;
+};
+
+/* -1 when the command is to run; else the exit code (--help, --version, a bad option). */
+static int parse_options(int argc, char **argv, struct ctl *c, struct parsed *p)
 {
-	struct ctl c = { .root = { .fd = -1 }, .ops.timeout = 10.0 };
-	const char *sysroot = "/", *columns = NULL;
-	char bad[64];
-	const struct command *cmd;
-	unsigned used = 0;
-	int used_opt[8] = { 0 }, n_used = 0;
-	bool all = false;
-	int opt, r;
-	/* getopt_long() permutes argv: top passes the arguments on in their own order. */
-	_cleanup_free_ char **main_argv = xmalloc((argc + 1) * sizeof(*argv));
+	int opt;
 
-	memcpy(main_argv, argv, (argc + 1) * sizeof(*argv));
-
-	/* libsmartcols draws the tree with line characters only in a UTF-8 locale. */
-	setlocale(LC_ALL, "");
-	setlocale(LC_NUMERIC, "C");
-	output_default_columns(&c.out);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":JrPno:hV", longopts, NULL)) != -1) {
 		unsigned cls = option_class(opt);
 
-		if (cls && !(used & cls) && n_used < (int)ARRAY_SIZE(used_opt))
-			used_opt[n_used++] = opt;
-		used |= cls;
+		if (cls && !(p->used & cls) && p->n_used < (int)ARRAY_SIZE(p->used_opt))
+			p->used_opt[p->n_used++] = opt;
+		p->used |= cls;
 		switch (opt) {
-		case ARG_SYSROOT: sysroot = optarg; break;
-		case 'J': c.out.json = true; break;
-		case 'r': c.out.raw = true; break;
-		case 'P': c.out.pairs = true; break;
-		case 'n': c.out.noheadings = true; break;
-		case 'o': columns = optarg; break;
-		case ARG_OUTPUT_ALL: all = true; break;
-		case ARG_DRY_RUN: c.ops.dry_run = true; break;
-		case ARG_FORCE: c.ops.force = true; break;
-		case ARG_DRIVER: c.driver = optarg; break;
-		case ARG_OWNER: c.owner = optarg; break;
-		case ARG_ALLOW_NOIOMMU: c.ops.allow_noiommu = true; break;
-		case ARG_CLEAR: c.clear = true; break;
-		case ARG_FINISH: c.finish = true; break;
-		case ARG_BOOT: c.boot = true; break;
-		case ARG_UDEV: c.udev = c.boot = true; break;
-		case ARG_EARLY: c.early = c.boot = true; break;
+		case ARG_SYSROOT: p->sysroot = optarg; break;
+		case 'J': c->out.json = true; break;
+		case 'r': c->out.raw = true; break;
+		case 'P': c->out.pairs = true; break;
+		case 'n': c->out.noheadings = true; break;
+		case 'o': p->columns = optarg; break;
+		case ARG_OUTPUT_ALL: p->all = true; break;
+		case ARG_DRY_RUN: c->ops.dry_run = true; break;
+		case ARG_FORCE: c->ops.force = true; break;
+		case ARG_DRIVER: c->driver = optarg; break;
+		case ARG_OWNER: c->owner = optarg; break;
+		case ARG_ALLOW_NOIOMMU: c->ops.allow_noiommu = true; break;
+		case ARG_CLEAR: c->clear = true; break;
+		case ARG_FINISH: c->finish = true; break;
+		case ARG_BOOT: c->boot = true; break;
+		case ARG_UDEV: c->udev = c->boot = true; break;
+		case ARG_EARLY: c->early = c->boot = true; break;
 		case ARG_TIMEOUT: {
 			char *end;
 
 			errno = 0;
-			c.ops.timeout = strtod(optarg, &end);
+			c->ops.timeout = strtod(optarg, &end);
 			if (errno || *end || end == optarg ||
-			    !(c.ops.timeout > 0 && c.ops.timeout <= 3600))
+			    !(c->ops.timeout > 0 && c->ops.timeout <= 3600))
 				return usage_error(
 				    "invalid --timeout '%s': seconds, from 0 to 3600",
 				    optarg);
@@ -579,37 +574,71 @@ int main(int argc, char **argv)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	return -1;
+}
+
+/* The command's arguments and options, as its entry in commands[] allows them: -1 when
+ * they fit, else the exit code of the usage error. */
+static int check_command(const struct command *cmd, struct ctl *c, const struct parsed *p)
+{
+	char bad[64];
+
+	for (int i = 0; i < p->n_used; i++) {
+		char name[32];
+
+		if (!(cmd->options & option_class(p->used_opt[i])))
+			return usage_error(
+			    "'%s' does not take %s", cmd->name,
+			    option_name(p->used_opt[i], name, sizeof(name)));
+	}
+	if (c->argc < cmd->min_args)
+		return usage_error("'%s' needs %s", cmd->name, cmd->args);
+	if (cmd->max_args >= 0 && c->argc > cmd->max_args)
+		return usage_error("'%s' takes %s, not '%s'", cmd->name,
+				   cmd->max_args ? cmd->args : "no arguments",
+				   c->argv[cmd->max_args]);
+	if ((c->out.json + c->out.raw + c->out.pairs) > 1)
+		return usage_error("-J, -r and -P exclude each other");
+	if (p->all)
+		output_all_columns(&c->out);
+	if (p->columns && output_parse_columns(&c->out, p->columns, bad, sizeof(bad)) < 0)
+		return usage_error("unknown column '%s'", bad);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .root = { .fd = -1 }, .ops.timeout = 10.0 };
+	struct parsed p = { .sysroot = "/" };
+	const struct command *cmd;
+	int r;
+	/* getopt_long() permutes argv: top passes the arguments on in their own order. */
+	_cleanup_free_ char **main_argv = xmalloc((argc + 1) * sizeof(*argv));
+
+	memcpy(main_argv, argv, (argc + 1) * sizeof(*argv));
+
+	/* libsmartcols draws the tree with line characters only in a UTF-8 locale. */
+	setlocale(LC_ALL, "");
+	setlocale(LC_NUMERIC, "C");
+	output_default_columns(&c.out);
+	r = parse_options(argc, argv, &c, &p);
+	if (r >= 0)
+		return r;
 	if (optind >= argc)
 		return usage_error("no command given");
 	cmd = command_find(argv[optind]);
 	if (!cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
-	for (int i = 0; i < n_used; i++) {
-		char name[32];
-
-		if (!(cmd->options & option_class(used_opt[i])))
-			return usage_error("'%s' does not take %s", cmd->name,
-					   option_name(used_opt[i], name, sizeof(name)));
-	}
 	c.main_argv = main_argv;
 	c.argv = argv + optind + 1;
 	c.argc = argc - optind - 1;
-	if (c.argc < cmd->min_args)
-		return usage_error("'%s' needs %s", cmd->name, cmd->args);
-	if (cmd->max_args >= 0 && c.argc > cmd->max_args)
-		return usage_error("'%s' takes %s, not '%s'", cmd->name,
-				   cmd->max_args ? cmd->args : "no arguments",
-				   c.argv[cmd->max_args]);
-	if ((c.out.json + c.out.raw + c.out.pairs) > 1)
-		return usage_error("-J, -r and -P exclude each other");
-	if (all)
-		output_all_columns(&c.out);
-	if (columns && output_parse_columns(&c.out, columns, bad, sizeof(bad)) < 0)
-		return usage_error("unknown column '%s'", bad);
+	r = check_command(cmd, &c, &p);
+	if (r >= 0)
+		return r;
 
-	r = sysroot_open(&c.root, sysroot);
+	r = sysroot_open(&c.root, p.sysroot);
 	if (r < 0)
-		return fail(EXIT_USAGE, "cannot open --sysroot %s: %s", sysroot,
+		return fail(EXIT_USAGE, "cannot open --sysroot %s: %s", p.sysroot,
 			    strerror(-r));
 	r = cmd->fn(&c);
 	pciinfo_close();

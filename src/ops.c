@@ -649,38 +649,153 @@ struct ops_request ops_request_make(enum ops_kind kind, const char *arg,
 	};
 }
 
+/*
+ * The checks that come before any plan, and the lock: *lockfd, or -1 for a dry run. An
+ * exit code, EXIT_DONE to go on; the message says why not.
+ */
+static int ops_begin(struct ctx *c, bool dry_run, double timeout, int *lockfd)
+{
+	pid_t holder = 0;
+
+	*lockfd = -1;
+	if (!c->r->live && !dry_run)
+		return c->req
+			   ? say(c, EXIT_USAGE,
+				 "a --sysroot tree is only read: add --dry-run")
+			   : say(c, EXIT_USAGE,
+				 "recover works on the running system, not a --sysroot "
+				 "(add --dry-run to see its plan)");
+	if (!dry_run && geteuid() != 0)
+		return say(c, EXIT_USAGE,
+			   "%s writes to sysfs: run it as root (or add --dry-run)",
+			   c->op);
+	if (dry_run)
+		return EXIT_DONE;
+	*lockfd = lock_take(c->r, timeout, &holder);
+	if (*lockfd == -ETIMEDOUT)
+		return say(c, EXIT_FAILED,
+			   "another dmaownctl (pid %d) holds the lock and has made no "
+			   "progress for %g s: gave up",
+			   (int)holder, timeout * LOCK_PATIENCE);
+	if (*lockfd < 0)
+		return say(c, EXIT_FAILED, "cannot take the lock in /run/dmaownctl: %s",
+			   strerror(-*lockfd));
+	return EXIT_DONE;
+}
+
+/* Each operation's plan, from the model. */
+static int ops_plan(struct ctx *c)
+{
+	switch (c->req->kind) {
+	case OPS_CLAIM_GROUP: return plan_claim(c);
+	case OPS_RELEASE: return plan_release(c);
+	case OPS_UNBIND: return plan_unbind(c);
+	case OPS_BIND: return plan_bind(c);
+	case OPS_OVERRIDE: return plan_override(c);
+	}
+	return say(c, EXIT_USAGE, "no such operation");
+}
+
+/*
+ * The plan carried out: the journal first, then each step, then the end state read back;
+ * on any failure everything is rolled back, and the journal is kept only when that fails
+ * too. An exit code; the message says what went wrong.
+ */
+static int ops_execute(struct ctx *c, struct exec *e, int lockfd)
+{
+	int ret;
+
+	/* The model trims what it reads; the journal keeps each override byte for byte.
+	 */
+	for (size_t i = 0; i < c->plan.n_devs; i++) {
+		struct devstate *d = &c->plan.devs[i];
+
+		free(d->override);
+		d->override = override_read(c->r, d->addr);
+	}
+	ret = journal_write(c->r, &c->plan, c->op);
+	if (ret < 0)
+		return say(c, EXIT_FAILED,
+			   "cannot write the journal: %s: nothing was changed",
+			   strerror(-ret));
+	ret = exec_open(e, c->r, c->req->timeout);
+	if (ret < 0) {
+		journal_remove(c->r);
+		return say(c, EXIT_FAILED,
+			   "cannot watch uevents: %s: nothing was changed",
+			   strerror(-ret));
+	}
+	e->kmod = steal_ptr(&c->kmod);
+	e->lockfd = lockfd;
+	if (plan_execute(e, &c->plan, 0) < 0) {
+		_cleanup_free_ char *why = xstrdup(e->error);
+
+		if (rollback(e, &c->plan)) {
+			journal_remove(c->r);
+			return say(c, EXIT_FAILED, "%s; everything is back as it was",
+				   why);
+		}
+		return say(
+		    c, EXIT_JOURNAL,
+		    "%s; and the rollback failed too (%s): run 'dmaownctl recover'", why,
+		    e->error ? e->error : "state differs");
+	}
+	if (!state_matches(c->r, &c->plan, true)) {
+		if (rollback(e, &c->plan)) {
+			journal_remove(c->r);
+			return say(
+			    c, EXIT_FAILED,
+			    "the end state differs from the plan; everything is back "
+			    "as it was");
+		}
+		return say(
+		    c, EXIT_JOURNAL,
+		    "the end state differs from the plan, and the rollback failed: "
+		    "run 'dmaownctl recover'");
+	}
+	claimed_update(c->r, &c->plan, c->op);
+	journal_remove(c->r);
+	return EXIT_DONE;
+}
+
+/* What a done operation says. */
+static int ops_done(struct ctx *c)
+{
+	const struct plan *p = &c->plan;
+
+	if (c->req->kind == OPS_CLAIM_GROUP && p->n_devs == 0)
+		return say(c, EXIT_DONE,
+			   "group %d was claimed already: /dev/vfio/%d given to %u:%u",
+			   p->group, p->group, (unsigned)p->uid, (unsigned)p->gid);
+	if (c->req->kind == OPS_CLAIM_GROUP)
+		return say(c, EXIT_DONE, "group %d claimed: %zu device%s on %s", p->group,
+			   p->n_devs, p->n_devs == 1 ? "" : "s", p->devs[0].want_driver);
+	if (c->req->kind == OPS_RELEASE) {
+		_cleanup_free_ char *chosen = release_chosen(c->r, p);
+
+		return say(c, EXIT_DONE, "group %d released%s%s%s", p->group,
+			   chosen ? ": " : "", chosen ? chosen : "",
+			   chosen ? ", the kernel's choice for the modalias" : "");
+	}
+	return say(c, EXIT_DONE, "%s: done", c->op);
+}
+
 int ops_run(const struct sysroot *r, const struct ops_request *req,
 	    struct ops_result *res)
 {
 	struct ctx c = { .r = r, .req = req, .res = res, .op = op_name(req->kind) };
 	struct exec e = { 0 };
-	pid_t holder = 0;
 	int lockfd = -1, ret;
 
 	memset(res, 0, sizeof(*res));
-	if (!r->live && !req->dry_run)
-		return say(&c, EXIT_USAGE,
-			   "a --sysroot tree is only read: add --dry-run");
-	if (!req->dry_run && geteuid() != 0)
-		return say(&c, EXIT_USAGE,
-			   "%s writes to sysfs: run it as root (or add --dry-run)", c.op);
-	if (!req->dry_run) {
-		lockfd = lock_take(r, req->timeout, &holder);
-		if (lockfd == -ETIMEDOUT)
-			return say(&c, EXIT_FAILED,
-				   "another dmaownctl (pid %d) holds the lock and "
-				   "has made no progress for %g s: gave up",
-				   (int)holder, req->timeout * LOCK_PATIENCE);
-		if (lockfd < 0)
-			return say(&c, EXIT_FAILED,
-				   "cannot take the lock in /run/dmaownctl: %s",
-				   strerror(-lockfd));
-		if (journal_exists(r)) {
-			close(lockfd);
-			return say(&c, EXIT_JOURNAL,
-				   "an interrupted operation left its journal in "
-				   "/run/dmaownctl: run 'dmaownctl recover' first");
-		}
+	ret = ops_begin(&c, req->dry_run, req->timeout, &lockfd);
+	if (ret != EXIT_DONE)
+		return ret;
+	if (lockfd >= 0 && journal_exists(r)) {
+		ret = say(&c, EXIT_JOURNAL,
+			  "an interrupted operation left its journal in /run/dmaownctl: "
+			  "run 'dmaownctl recover' first");
+		goto out;
 	}
 	ret = ops_model_load(r, req, &c.m);
 	if (ret < 0) {
@@ -688,97 +803,16 @@ int ops_run(const struct sysroot *r, const struct ops_request *req,
 			  "cannot read sysfs: %s", strerror(-ret));
 		goto out;
 	}
-	switch (req->kind) {
-	case OPS_CLAIM_GROUP: ret = plan_claim(&c); break;
-	case OPS_RELEASE: ret = plan_release(&c); break;
-	case OPS_UNBIND: ret = plan_unbind(&c); break;
-	case OPS_BIND: ret = plan_bind(&c); break;
-	case OPS_OVERRIDE: ret = plan_override(&c); break;
-	}
+	ret = ops_plan(&c);
 	result_plan(res, &c.plan);
 	if (ret != EXIT_DONE || c.plan.n_steps == 0 || res->message)
 		goto out;
-	if (req->dry_run) {
+	if (req->dry_run)
 		ret = say(&c, EXIT_DONE,
 			  "%s: %zu step%s planned, nothing written (--dry-run)", c.op,
 			  c.plan.n_steps, c.plan.n_steps == 1 ? "" : "s");
-		goto out;
-	}
-
-	/* The model trims what it reads; the journal keeps each override byte for byte.
-	 */
-	for (size_t i = 0; i < c.plan.n_devs; i++) {
-		struct devstate *d = &c.plan.devs[i];
-
-		free(d->override);
-		d->override = override_read(r, d->addr);
-	}
-	ret = journal_write(r, &c.plan, c.op);
-	if (ret < 0) {
-		ret = say(&c, EXIT_FAILED,
-			  "cannot write the journal: %s: nothing was changed",
-			  strerror(-ret));
-		goto out;
-	}
-	ret = exec_open(&e, r, req->timeout);
-	if (ret < 0) {
-		journal_remove(r);
-		ret =
-		    say(&c, EXIT_FAILED, "cannot watch uevents: %s: nothing was changed",
-			strerror(-ret));
-		goto out;
-	}
-	e.kmod = steal_ptr(&c.kmod);
-	e.lockfd = lockfd;
-	if (plan_execute(&e, &c.plan, 0) < 0) {
-		_cleanup_free_ char *why = xstrdup(e.error);
-
-		if (rollback(&e, &c.plan)) {
-			journal_remove(r);
-			ret =
-			    say(&c, EXIT_FAILED, "%s; everything is back as it was", why);
-		} else {
-			ret = say(&c, EXIT_JOURNAL,
-				  "%s; and the rollback failed too (%s): run "
-				  "'dmaownctl recover'",
-				  why, e.error ? e.error : "state differs");
-		}
-		goto out;
-	}
-	if (!state_matches(r, &c.plan, true)) {
-		if (rollback(&e, &c.plan)) {
-			journal_remove(r);
-			ret = say(&c, EXIT_FAILED,
-				  "the end state differs from the plan; everything "
-				  "is back as it was");
-		} else {
-			ret = say(&c, EXIT_JOURNAL,
-				  "the end state differs from the plan, and the "
-				  "rollback failed: run 'dmaownctl recover'");
-		}
-		goto out;
-	}
-	claimed_update(r, &c.plan, c.op);
-	journal_remove(r);
-	if (req->kind == OPS_CLAIM_GROUP && c.plan.n_devs == 0)
-		ret = say(&c, EXIT_DONE,
-			  "group %d was claimed already: /dev/vfio/%d given to "
-			  "%u:%u",
-			  c.plan.group, c.plan.group, (unsigned)c.plan.uid,
-			  (unsigned)c.plan.gid);
-	else if (req->kind == OPS_CLAIM_GROUP)
-		ret = say(&c, EXIT_DONE, "group %d claimed: %zu device%s on %s",
-			  c.plan.group, c.plan.n_devs, c.plan.n_devs == 1 ? "" : "s",
-			  c.plan.devs[0].want_driver);
-	else if (req->kind == OPS_RELEASE) {
-		_cleanup_free_ char *chosen = release_chosen(r, &c.plan);
-
-		ret = say(&c, EXIT_DONE, "group %d released%s%s%s", c.plan.group,
-			  chosen ? ": " : "", chosen ? chosen : "",
-			  chosen ? ", the kernel's choice for the modalias" : "");
-	} else {
-		ret = say(&c, EXIT_DONE, "%s: done", c.op);
-	}
+	else if ((ret = ops_execute(&c, &e, lockfd)) == EXIT_DONE)
+		ret = ops_done(&c);
 out:
 	exec_close(&e);
 	modules_close(c.kmod);
@@ -800,35 +834,17 @@ void ops_result_free(struct ops_result *res)
 int ops_recover(const struct sysroot *r, bool finish, bool dry_run, double timeout,
 		struct ops_result *res)
 {
-	struct ctx c = { .r = r, .res = res };
+	struct ctx c = { .r = r, .res = res, .op = "recover" };
 	struct plan p, todo;
 	struct exec e = { 0 };
 	_cleanup_free_ char *op = NULL;
 	const char *why = NULL;
-	pid_t holder = 0;
 	int lockfd = -1, ret;
 
 	memset(res, 0, sizeof(*res));
-	if (!r->live && !dry_run)
-		return say(&c, EXIT_USAGE,
-			   "recover works on the running system, not a --sysroot "
-			   "(add --dry-run to see its plan)");
-	if (!dry_run && geteuid() != 0)
-		return say(&c, EXIT_USAGE,
-			   "recover writes to sysfs: run it as root (or add "
-			   "--dry-run)");
-	if (!dry_run) {
-		lockfd = lock_take(r, timeout, &holder);
-		if (lockfd == -ETIMEDOUT)
-			return say(&c, EXIT_FAILED,
-				   "another dmaownctl (pid %d) holds the lock and "
-				   "has made no progress for %g s: gave up",
-				   (int)holder, timeout * LOCK_PATIENCE);
-		if (lockfd < 0)
-			return say(&c, EXIT_FAILED,
-				   "cannot take the lock in /run/dmaownctl: %s",
-				   strerror(-lockfd));
-	}
+	ret = ops_begin(&c, dry_run, timeout, &lockfd);
+	if (ret != EXIT_DONE)
+		return ret;
 	ret = journal_read(r, &p, &op, &why);
 	if (ret == -ENOENT) {
 		ret = say(&c, EXIT_DONE, "no interrupted operation: nothing to recover");
