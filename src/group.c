@@ -200,51 +200,24 @@ static unsigned device_read_uevent(int dfd, struct pci_device *d)
 	return have;
 }
 
-/* busfd: sys/bus/pci/devices, whose link for the device names its directory. */
-static int device_load(const struct sysroot *r, int busfd, const char *name,
-		       struct pci_device *d)
+/* The nearest PCI device above SYSPATH's last component is its upstream bridge. */
+static void device_parent(char *syspath, struct pci_device *d)
 {
-	_cleanup_close_ int dfd = -1;
-	_cleanup_free_ char *syspath = NULL;
-	unsigned char cfg[64];
-	char buf[PATH_MAX], comp[PCI_ADDR_MAX];
-	unsigned have, base_class;
-	ssize_t n;
-	int r_;
+	char *slash = strrchr(syspath, '/');
 
-	memset(d, 0, sizeof(*d));
-	snprintf(d->addr, sizeof(d->addr), "%s", name);
-	d->group = -1;
+	if (slash)
+		*slash = '\0';
+	if (!slash || !pci_addr_from_path(syspath, d->parent, sizeof(d->parent)))
+		d->parent[0] = '\0';
+	if (slash)
+		*slash = '/';
+}
 
-	r_ = sysfs_readlink(busfd, name, buf, sizeof(buf));
-	if (r_ < 0)
-		return r_;
-	syspath = path_fold("sys/bus/pci/devices", buf, NULL);
-	/* The nearest PCI device above this one in the path is its upstream bridge. */
-	{
-		char *slash = strrchr(syspath, '/');
+/* Class and IDs: from uevent, which has most of them in one read, then the rest. */
+static void device_read_ids(int dfd, struct pci_device *d)
+{
+	unsigned have = device_read_uevent(dfd, d);
 
-		if (slash)
-			*slash = '\0';
-		if (!slash || !pci_addr_from_path(syspath, d->parent, sizeof(d->parent)))
-			d->parent[0] = '\0';
-		if (slash)
-			*slash = '/';
-	}
-
-	/* The resolved path: the same directory, with fewer components to look up. */
-	dfd = sysfs_open(r, syspath, O_RDONLY | O_DIRECTORY);
-	if (dfd < 0)
-		return dfd;
-
-	if (sysfs_readlink_base(dfd, "driver", buf, sizeof(buf)) == 0)
-		d->driver = driver_name(buf);
-	d->override = read_attr_dup(dfd, "driver_override");
-	if (d->override && (streq(d->override, "(null)") || !d->override[0])) {
-		free(d->override);
-		d->override = NULL;
-	}
-	have = device_read_uevent(dfd, d);
 	if (!(have & UEV_CLASS)) {
 		unsigned long cls;
 
@@ -258,33 +231,34 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 		d->subvendor = (uint16_t)read_hex_or(dfd, "subsystem_vendor", 0xffff);
 		d->subdevice = (uint16_t)read_hex_or(dfd, "subsystem_device", 0xffff);
 	}
+}
 
-	/* Not its own PF, nor its own bridge: a hand-made tree can say either. */
-	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0 &&
-	    !streq(comp, d->addr))
-		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
-	if (streq(d->parent, d->addr))
-		d->parent[0] = '\0';
+/*
+ * The header type is in the part of config space that anyone may read. A VF's is always
+ * a single-function type 0 (SR-IOV: VFs are endpoints and never PFs), which spares the
+ * reads that dominate on a host with thousands of VFs.
+ */
+static void device_read_header(int dfd, struct pci_device *d)
+{
+	unsigned char cfg[64];
 
-	/*
-	 * The header type is in the part of config space that anyone may read. A VF's is
-	 * always a single-function type 0 (SR-IOV: VFs are endpoints and never PFs),
-	 * which spares the reads that dominate on a host with thousands of VFs.
-	 */
 	d->header = HDR_UNKNOWN;
 	if (d->physfn[0]) {
 		d->header = HDR_ENDPOINT;
-	} else {
-		n = sysfs_read_bytes_at(dfd, "config", cfg, sizeof(cfg));
-		if (n > 0x0e)
-			d->header = (int8_t)(cfg[0x0e] & 0x7f);
+	} else if (sysfs_read_bytes_at(dfd, "config", cfg, sizeof(cfg)) > 0x0e) {
+		d->header = (int8_t)(cfg[0x0e] & 0x7f);
 	}
 	if (d->header == HDR_UNKNOWN && (d->class >> 8) == 0x0604)
 		d->header = HDR_BRIDGE;
+}
+
+/* boot_vga, the NUMA node and SR-IOV, each read only where the kernel makes it. */
+static void device_read_extras(int dfd, struct pci_device *d)
+{
+	unsigned base_class = (unsigned)(d->class >> 8);
 
 	/* The kernel makes boot_vga for VGA devices only: spare the failing open
 	 * elsewhere. */
-	base_class = (unsigned)(d->class >> 8);
 	d->boot_vga =
 	    (int8_t)(base_class == 0x0300 || base_class == 0x0001 || d->class == 0
 			 ? read_int_or(dfd, "boot_vga", -1)
@@ -293,6 +267,47 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 	d->sriov_totalvfs = d->physfn[0] ? -1 : read_int_or(dfd, "sriov_totalvfs", -1);
 	d->sriov_numvfs =
 	    d->sriov_totalvfs >= 0 ? read_int_or(dfd, "sriov_numvfs", 0) : -1;
+}
+
+/* busfd: sys/bus/pci/devices, whose link for the device names its directory. */
+static int device_load(const struct sysroot *r, int busfd, const char *name,
+		       struct pci_device *d)
+{
+	_cleanup_close_ int dfd = -1;
+	_cleanup_free_ char *syspath = NULL;
+	char buf[PATH_MAX], comp[PCI_ADDR_MAX];
+	int r_;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->addr, sizeof(d->addr), "%s", name);
+	d->group = -1;
+
+	r_ = sysfs_readlink(busfd, name, buf, sizeof(buf));
+	if (r_ < 0)
+		return r_;
+	syspath = path_fold("sys/bus/pci/devices", buf, NULL);
+	device_parent(syspath, d);
+	/* The resolved path: the same directory, with fewer components to look up. */
+	dfd = sysfs_open(r, syspath, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0)
+		return dfd;
+
+	if (sysfs_readlink_base(dfd, "driver", buf, sizeof(buf)) == 0)
+		d->driver = driver_name(buf);
+	d->override = read_attr_dup(dfd, "driver_override");
+	if (d->override && (streq(d->override, "(null)") || !d->override[0])) {
+		free(d->override);
+		d->override = NULL;
+	}
+	device_read_ids(dfd, d);
+	/* Not its own PF, nor its own bridge: a hand-made tree can say either. */
+	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0 &&
+	    !streq(comp, d->addr))
+		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
+	if (streq(d->parent, d->addr))
+		d->parent[0] = '\0';
+	device_read_header(dfd, d);
+	device_read_extras(dfd, d);
 	if (d->driver)
 		device_read_vfio_dev(dfd, d);
 	if (sysfs_readlink_base(dfd, "iommu_group", buf, sizeof(buf)) == 0)
