@@ -148,12 +148,9 @@ static int apply_unclaimable(struct ctl *c, const struct model *m,
 			       e->file, e->line, d->addr);
 			continue;
 		}
-		code = worse(code,
-			     fail(EXIT_REFUSED,
-				  "%s:%u: %s is in no IOMMU group: the "
-				  "IOMMU is off or absent (boot with intel_iommu=on or "
-				  "amd_iommu=on)",
-				  e->file, e->line, d->addr));
+		code = worse(code, fail(EXIT_REFUSED,
+					"%s:%u: %s is in no IOMMU group: " NO_IOMMU_HINT,
+					e->file, e->line, d->addr));
 	}
 	return code;
 }

@@ -67,10 +67,6 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static const char no_iommu_hint[] =
-    "the IOMMU is off or absent: turn on VT-d (Intel) or AMD-Vi in the firmware and boot "
-    "with intel_iommu=on or amd_iommu=on";
-
 /* The whole model, or with ARG the one group it names (see model_load_for()). */
 static int load_for(struct ctl *c, struct model *m, const char *arg)
 {
@@ -94,24 +90,12 @@ static int load(struct ctl *c, struct model *m)
 	return EXIT_DONE;
 }
 
-/* Turns a model_resolve() error into the one-line message and exit code. */
+/* A model_resolve() error: bad input, whatever it is (see model_resolve_message()). */
 static int resolve_error(const struct model *m, const char *arg, int r)
 {
-	switch (r) {
-	case -EINVAL:
-		return fail(EXIT_USAGE,
-			    "invalid name '%s': expected a group number, a PCI address "
-			    "(0000:03:00.0 or 03:00.0) or a network interface name",
-			    arg);
-	case -ENODEV:
-		return fail(EXIT_USAGE, "%s is not the interface of a PCI device", arg);
-	case -ENXIO:
-		return fail(EXIT_USAGE, "%s is in no IOMMU group: %s", arg,
-			    m->n_groups ? "the IOMMU does not cover it" : no_iommu_hint);
-	}
-	if (m->n_groups == 0 && arg[0] >= '0' && arg[0] <= '9' && !strchr(arg, ':'))
-		return fail(EXIT_USAGE, "no IOMMU group %s: %s", arg, no_iommu_hint);
-	return fail(EXIT_USAGE, "no such group or device: %s", arg);
+	_cleanup_free_ char *msg = model_resolve_message(m, arg, r);
+
+	return fail(EXIT_USAGE, "%s", msg);
 }
 
 static int cmd_list(struct ctl *c)
@@ -139,7 +123,7 @@ static int cmd_list(struct ctl *c)
 		}
 	} else if (m.n_groups == 0) {
 		fprintf(stderr, "%s: no IOMMU groups (%zu PCI devices): %s\n",
-			program_name, m.n_devs, no_iommu_hint);
+			program_name, m.n_devs, NO_IOMMU_HINT);
 	}
 	if (m.holders_partial && !c->out.json)
 		fprintf(stderr,

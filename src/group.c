@@ -804,3 +804,24 @@ int model_resolve(const struct sysroot *r, const struct model *m, const char *ar
 	*group = model_find_group(m, d->group);
 	return *group ? 0 : -ENXIO;
 }
+
+char *model_resolve_message(const struct model *m, const char *arg, int err)
+{
+	int number;
+
+	switch (err) {
+	case -EINVAL:
+		return xasprintf(
+		    "invalid name '%s': expected a group number, a PCI address "
+		    "(0000:03:00.0 or 03:00.0) or a network interface name",
+		    arg);
+	case -ENODEV: return xasprintf("%s is not the interface of a PCI device", arg);
+	case -ENXIO:
+		return xasprintf("%s is in no IOMMU group: %s", arg,
+				 m->n_groups ? "the IOMMU does not cover it"
+					     : NO_IOMMU_HINT);
+	}
+	if (m->n_groups == 0 && group_number_parse(arg, &number))
+		return xasprintf("no IOMMU group %s: %s", arg, NO_IOMMU_HINT);
+	return xasprintf("no such group or device: %s", arg);
+}

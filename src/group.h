@@ -150,3 +150,14 @@ const char *group_owner_name(enum owner o);
  */
 int model_resolve(const struct sysroot *r, const struct model *m, const char *arg,
 		  struct iommu_group **group, struct pci_device **dev);
+/*
+ * What a model_resolve() error ERR says of ARG, in the words that every command uses
+ * (malloc'd): the no-IOMMU hint when the model has no group at all.
+ */
+char *model_resolve_message(const struct model *m, const char *arg, int err);
+
+/* Why a system has no IOMMU group, and what the admin does about it. */
+#define NO_IOMMU_HINT                                                                    \
+	"the IOMMU is off or absent: turn on VT-d (Intel) or AMD-Vi in the firmware "    \
+	"and "                                                                           \
+	"boot with intel_iommu=on or amd_iommu=on"

@@ -106,6 +106,7 @@ _printf_(3, 4) static int say(struct ctx *c, int code, const char *fmt, ...)
 
 static int resolve(struct ctx *c, bool device_only)
 {
+	_cleanup_free_ char *msg = NULL;
 	int ret;
 
 	if (device_only && !pci_addr_valid(c->req->arg) && !ifname_valid(c->req->arg))
@@ -125,27 +126,12 @@ static int resolve(struct ctx *c, bool device_only)
 		if (claimed_find_netif(c->r, c->req->arg, addr, sizeof(addr)))
 			ret = model_resolve(c->r, &c->m, addr, &c->g, &c->d);
 	}
-	switch (ret) {
-	case 0: return EXIT_DONE;
-	case -EINVAL:
-		return say(
-		    c, EXIT_USAGE,
-		    "invalid name '%s': expected a group number, a PCI "
-		    "address (0000:03:00.0 or 03:00.0) or a network interface name",
-		    c->req->arg);
-	case -ENODEV:
-		return say(c, EXIT_USAGE, "%s is not the interface of a PCI device",
-			   c->req->arg);
-	case -ENXIO:
-		if (device_only)
-			return EXIT_DONE; /* one device, no group: checked by the caller
-					   */
-		return say(c, EXIT_REFUSED,
-			   "%s is in no IOMMU group: the IOMMU is off or "
-			   "absent (boot with intel_iommu=on or amd_iommu=on)",
-			   c->req->arg);
-	}
-	return say(c, EXIT_USAGE, "no such group or device: %s", c->req->arg);
+	if (ret == 0 || (ret == -ENXIO && device_only))
+		return EXIT_DONE; /* one device, no group: checked by the caller */
+	msg = model_resolve_message(&c->m, c->req->arg, ret);
+	/* A group to claim or release that the IOMMU does not make: vfio-pci refuses it.
+	 */
+	return say(c, ret == -ENXIO ? EXIT_REFUSED : EXIT_USAGE, "%s", msg);
 }
 
 static int check_driver_name(struct ctx *c, const char *driver)

@@ -79,4 +79,12 @@ if [ -n "$first" ] && [ "$ngroups" -eq 0 ]; then
 	else
 		fail live-claim-without-iommu-refused "rc=$rc: $(cat "$WORKDIR/err")"
 	fi
+	# one wording for the same fact, whichever command met it
+	cp "$WORKDIR/err" "$WORKDIR/err.claim"
+	run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" show "$first"
+	if cmp -s "$WORKDIR/err" "$WORKDIR/err.claim"; then
+		pass live-no-group-one-wording
+	else
+		fail live-no-group-one-wording "show: $(cat "$WORKDIR/err") claim-group: $(cat "$WORKDIR/err.claim")"
+	fi
 fi
