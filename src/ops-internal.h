@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What ops.c and ops-plan.c share: one operation's context, its message, its plan. */
+#pragma once
+#include "group.h"
+#include "ops.h"
+#include "plan.h"
+#include "util.h"
+
+struct kmod_ctx;
+struct inuse;
+
+struct ctx {
+	const struct sysroot *r;
+	const struct ops_request *req;
+	struct ops_result *res;
+	struct model m;
+	struct iommu_group *g;
+	struct pci_device *d;
+	struct plan plan;
+	struct kmod_ctx *kmod;
+	struct inuse *inuse;
+	const char *op;
+};
+
+/*
+ * Sets the operation's one-line message (escaped whole, once: whoever prints it prints it
+ * as is) and returns CODE, an exit code of exitcode.h.
+ */
+int ops_say(struct ctx *c, int code, const char *fmt, ...) _printf_(3, 4);
+/* The plan of c->req on the model in c->m: EXIT_DONE with c->plan, or a refusal's code.
+ */
+int ops_plan(struct ctx *c);
