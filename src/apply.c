@@ -371,6 +371,42 @@ static int apply_all(struct ctl *c, const struct model *m, const struct conf *co
 	return code;
 }
 
+void apply_drift(struct ctl *c, const struct model *m, const struct conf *conf,
+		 void (*fn)(void *arg, int group, const struct conf_entry *e,
+			    const char *reason),
+		 void *arg)
+{
+	for (size_t i = 0; i < m->n_devs; i++) {
+		const struct pci_device *d = &m->devs[i];
+		char buf[CONF_PATH_MAX];
+		const char *path = slot_path_or_null(m, d, buf, sizeof(buf));
+		const struct conf_entry *e;
+		size_t j = 0;
+
+		if (d->group >= 0 || !is_endpoint(d))
+			continue;
+		while ((e = next_entry_for(conf, d, path, NULL, &j)))
+			fn(arg, -1, e, "no-iommu-group");
+	}
+	for (size_t i = 0; i < m->n_groups; i++) {
+		const struct iommu_group *g = &m->groups[i];
+		const struct conf_entry *e, *other;
+		bool on_vfio = true;
+
+		e = group_entry(m, conf, g, NULL, &other);
+		if (!e)
+			continue;
+		for (size_t k = 0; k < g->n_devs; k++)
+			if (is_endpoint(g->devs[k]) && g->devs[k]->kind != DRV_VFIO)
+				on_vfio = false;
+		fn(arg, g->number, e,
+		   other		 ? "conflict"
+		   : group_done(c, g, e) ? NULL
+		   : on_vfio		 ? "owner"
+					 : "not-claimed");
+	}
+}
+
 /*
  * One device that has just appeared (the udev rule): its group is claimed, or the device
  * joins the group when the rest of it is claimed already, before the rules that follow

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 
 #include "apply.h"
+#include "metrics.h"
 #include "dmaownctl.h"
 #include "group.h"
 #include "ops.h"
@@ -31,6 +32,8 @@ enum {
 	OPT_CLEAR = 1 << 5,
 	OPT_FINISH = 1 << 6,
 	OPT_BOOT = 1 << 7, /* --boot --udev --early */
+	CMD_OUTPUT_FILE =
+	    1 << 8, /* not an option: -o, --output names a FILE, not columns */
 };
 
 struct command {
@@ -349,6 +352,8 @@ static const struct command commands[] = {
 	  "claim the groups that /etc/dmaownctl.conf names (DEVICE: its group only)" },
 	{ "snapshot", cmd_snapshot, 1, 1, 0, "DIR",
 	  "copy the PCI and IOMMU part of sysfs and the VFIO holders into DIR" },
+	{ "metrics", cmd_metrics, 0, 0, CMD_OUTPUT_FILE, "[-o FILE]",
+	  "the state for Prometheus, with the configured claims' drift (-o: to FILE)" },
 };
 
 static const struct command *command_find(const char *name)
@@ -568,9 +573,13 @@ static int check_command(const struct command *cmd, struct ctl *c, const struct 
 	char bad[64];
 
 	for (int i = 0; i < p->n_used; i++) {
+		unsigned cls = option_class(p->used_opt[i]);
 		char name[32];
 
-		if (!(cmd->options & option_class(p->used_opt[i])))
+		/* metrics -o FILE: the one output option, another meaning */
+		if (p->used_opt[i] == 'o' && (cmd->options & CMD_OUTPUT_FILE))
+			cls = CMD_OUTPUT_FILE;
+		if (!(cmd->options & cls))
 			return usage_error(
 			    "'%s' does not take %s", cmd->name,
 			    option_name(p->used_opt[i], name, sizeof(name)));
@@ -581,6 +590,17 @@ static int check_command(const struct command *cmd, struct ctl *c, const struct 
 		return usage_error("'%s' takes %s, not '%s'", cmd->name,
 				   cmd->max_args ? cmd->args : "no arguments",
 				   c->argv[cmd->max_args]);
+	if (cmd->options & CMD_OUTPUT_FILE) {
+		if (c->out.json || c->out.raw || c->out.pairs || c->out.noheadings ||
+		    p->all)
+			return usage_error(
+			    "'%s' takes -o FILE, and no other output option", cmd->name);
+		if (p->columns && !*p->columns)
+			return usage_error("'%s' takes -o FILE: the name is empty",
+					   cmd->name);
+		c->metrics_file = p->columns;
+		return -1;
+	}
 	if ((c->out.json + c->out.raw + c->out.pairs) > 1)
 		return usage_error("-J, -r and -P exclude each other");
 	if (p->all)

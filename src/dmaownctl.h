@@ -20,6 +20,7 @@ struct ctl {
 	bool early; /* apply --early: run from the initramfs */
 	const char *driver;
 	const char *owner;
+	const char *metrics_file; /* metrics -o FILE */
 	int argc;
 	char **argv;	  /* the command's own arguments */
 	char **main_argv; /* every argument, as main() received them */

@@ -128,6 +128,8 @@ complete -c dmaownctl -n __dmaownctl_needs_command -a top -d "Live view of every
 complete -c dmaownctl -n __dmaownctl_needs_command -a recover -d 'Roll back (or --finish) an interrupted operation'
 complete -c dmaownctl -n __dmaownctl_needs_command -a apply -d 'Claim the groups that /etc/dmaownctl.conf names'
 complete -c dmaownctl -n __dmaownctl_needs_command -a snapshot -d 'Copy the PCI and IOMMU part of sysfs into DIR'
+complete -c dmaownctl -n __dmaownctl_needs_command -a metrics -d "The state for Prometheus, with the configured claims' drift"
+complete -c dmaownctl -n '__dmaownctl_cmd_in metrics' -s o -l output -r -F -d 'Write to FILE, atomically'
 
 # Output options: list, show
 set -l out list show

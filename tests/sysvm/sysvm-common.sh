@@ -272,6 +272,13 @@ sysvm_image() {
 	else
 		hres "FAIL: sysvm/image/package-enables-unit-as-man-page-says: is-enabled '$en', or no condition on the configuration"
 	fi
+	# "it is installed disabled" (dmaownctl(8), metrics)
+	en=$(sysvm_chroot "$root" systemctl is-enabled dmaownctl-metrics.timer 2>&1)
+	if [ "$en" = disabled ]; then
+		hres "PASS: sysvm/image/package-leaves-metrics-timer-disabled"
+	else
+		hres "FAIL: sysvm/image/package-leaves-metrics-timer-disabled: is-enabled '$en'"
+	fi
 	if [ "$(stat -c %Y "$root/boot/initrd.img-$rel")" = "$before" ]; then
 		hres "FAIL: sysvm/image/package-rebuilds-initramfs: the initramfs is the one from before the install"
 		sysvm_chroot "$root" update-initramfs -u >>"$vm_work/dpkg.log" 2>&1 || return 1

@@ -148,6 +148,7 @@ while read -r tree target flags; do
 		run "$tree" claim-group-dry-run claim-group --dry-run "$target"
 		run "$tree" unbind-dry-run unbind --dry-run "$target"
 		run "$tree" apply-dry-run apply --dry-run
+		run "$tree" metrics metrics
 		[ "$has_check" = 1 ] && run "$tree" check check "$target"
 		mkdir -p "$hw/s"
 		run "$tree" snapshot snapshot "$hw/s/$tree"

@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# metrics: what Prometheus reads, judged by Prometheus's own parser (promtool check metrics)
+# and by the snapshot's own files: each group's owner as the .owners file gives it, its
+# member count from sys/kernel/iommu_groups/N/devices, each device's driver from its link;
+# the drift of configured claims against the driver links of the group's endpoints; -o
+# FILE written whole under a reader that reads it all the while; bad usage refused.
+. "$SRCDIR/tests/lib.sh"
+
+if ! command -v promtool >/dev/null; then
+	skip metrics "promtool is not installed (apt-get install prometheus)"
+	exit 0
+fi
+
+# value FILE METRIC LABELS: the sample's value, LABELS as printed ('group="4",owner="vfio"')
+value() {
+	local k=$2
+	[ -z "$3" ] || k="$2{$3}"
+	awk -v k="$k" '$1 == k { print $2 }' "$1"
+}
+
+for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
+	[ -e "$tarball" ] || continue
+	name=$(basename "$tarball" .tar.xz)
+	root=$(fixture_root "$name")
+	out=$WORKDIR/$name.prom
+	run_dmaownctl "$out" "$WORKDIR/err" --sysroot "$root" metrics
+	if [ "$rc" -ne 0 ]; then
+		fail "$name/metrics-exit" "rc=$rc: $(head -c 300 "$WORKDIR/err")"
+		continue
+	fi
+	check "$name/metrics-promtool" promtool check metrics <"$out"
+	expect_eof=$(tail -n 1 "$out")
+	if [ "$expect_eof" = "# EOF" ]; then pass "$name/metrics-ends-eof"; else fail "$name/metrics-ends-eof" "last line '$expect_eof'"; fi
+
+	bad=""
+	while read -r g owner; do
+		[ "$(value "$out" dmaownctl_group_owner "group=\"$g\",owner=\"$owner\"")" = 1 ] ||
+			bad="$bad group $g is not $owner;"
+		ones=$(awk -v p="dmaownctl_group_owner{group=\"$g\"," 'index($1, p) == 1 && $2 == 1' "$out" | wc -l)
+		[ "$ones" -eq 1 ] || bad="$bad group $g has $ones owners;"
+		n=$(find "$root/sys/kernel/iommu_groups/$g/devices" -mindepth 1 -maxdepth 1 | wc -l)
+		[ "$(value "$out" dmaownctl_group_devices "group=\"$g\"")" = "$n" ] ||
+			bad="$bad group $g has not $n devices;"
+		h=$(value "$out" dmaownctl_group_holders "group=\"$g\"")
+		if [ "$owner" = user ]; then
+			[ "${h:-0}" -gt 0 ] || bad="$bad group $g is held but counts no holder;"
+		else
+			[ "${h:-x}" = 0 ] || bad="$bad group $g is not held but counts $h holders;"
+		fi
+	done <"$SRCDIR/tests/fixtures/$name.owners"
+	for dev in "$root"/sys/bus/pci/devices/*; do
+		a=${dev##*/}
+		drv=""
+		[ -L "$dev/driver" ] && drv=$(basename "$(readlink "$dev/driver")")
+		grep -q "^dmaownctl_device_info{device=\"$a\",[^}]*,driver=\"$drv\"," "$out" ||
+			bad="$bad $a is not on '$drv';"
+	done
+	if [ -z "$bad" ]; then pass "$name/metrics-facts"; else fail "$name/metrics-facts" "$bad"; fi
+done
+
+# --- drift: a configuration on a copy of a snapshot --------------------------------------
+# endpoints_of ROOT GROUP: the group's members that are not bridges (class 0x0604)
+endpoints_of() {
+	local d
+	for d in "$1/sys/kernel/iommu_groups/$2/devices"/*; do
+		case $(cat "$d/class") in 0x0604*) ;; *) echo "${d##*/}" ;; esac
+	done
+}
+# drift_case NAME FIXTURE CONF_LINE_SUFFIX: the configuration claims the vendor:device of
+# the fixture's 0000:04:01.0; every group with an endpoint of those IDs is expected to
+# drift, as "not-claimed" when an endpoint is on a driver that is not vfio-pci, as "owner"
+# when only owner= is not met (a snapshot's /dev/vfio/N is root's), and not at all when
+# the group is claimed and no owner= is asked.
+drift_case() {
+	local name=$1 fixture=$2 extra=$3 root copy ids vendor device g e drv want got reason
+	root=$(fixture_root "$fixture")
+	copy=$WORKDIR/drift-$name
+	rm -rf "$copy"
+	cp -a "$root" "$copy"
+	vendor=$(cat "$copy/sys/bus/pci/devices/0000:04:01.0/vendor")
+	device=$(cat "$copy/sys/bus/pci/devices/0000:04:01.0/device")
+	ids="${vendor#0x}:${device#0x}"
+	mkdir -p "$copy/etc"
+	echo "claim $ids$extra" >"$copy/etc/dmaownctl.conf"
+	want=""
+	for g in $(ls "$copy/sys/kernel/iommu_groups" | sort -n); do
+		reason=""
+		matches=0
+		for e in $(endpoints_of "$copy" "$g"); do
+			[ "$(cat "$copy/sys/bus/pci/devices/$e/vendor"):$(cat "$copy/sys/bus/pci/devices/$e/device")" = "$vendor:$device" ] && matches=1
+		done
+		[ "$matches" = 1 ] || continue
+		for e in $(endpoints_of "$copy" "$g"); do
+			drv=""
+			[ -L "$copy/sys/bus/pci/devices/$e/driver" ] && drv=$(basename "$(readlink "$copy/sys/bus/pci/devices/$e/driver")")
+			[ "$drv" = vfio-pci ] || reason=not-claimed
+		done
+		[ -z "$reason" ] && [ -n "$extra" ] && reason=owner
+		[ -n "$reason" ] && want="$want$g:$reason;"
+	done
+	run_dmaownctl "$WORKDIR/drift.prom" "$WORKDIR/err" --sysroot "$copy" metrics
+	got=$(sed -n 's/^dmaownctl_claim_drift{group="\([0-9]*\)",entry="[^"]*",driver="[^"]*",reason="\([a-z-]*\)"} 1$/\1:\2/p' \
+		"$WORKDIR/drift.prom" | sort -n | tr '\n' ';')
+	if [ "$rc" -eq 0 ] && [ "$got" = "$want" ] &&
+		[ "$(value "$WORKDIR/drift.prom" dmaownctl_claims_drifted "")" = "$(echo "$want" | tr -cd ';' | wc -c)" ] &&
+		promtool check metrics <"$WORKDIR/drift.prom" >/dev/null 2>&1; then
+		pass "metrics-drift-$name"
+	else
+		fail "metrics-drift-$name" "rc=$rc, want '$want', got '$got'"
+	fi
+}
+drift_case boot 6.12-boot ""
+drift_case vfio 6.12-multi-vfio ""
+drift_case vfio-owner 6.12-multi-vfio " owner=0:0"
+drift_case vfio-6.1 6.1-multi-vfio ""
+
+# --- -o FILE: written whole, never seen in part ------------------------------------------
+root=$(fixture_root 6.12-multi-held)
+file=$WORKDIR/node/dmaownctl.prom
+mkdir -p "$WORKDIR/node"
+run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$root" metrics -o "$file"
+if [ "$rc" -eq 0 ] && [ ! -s "$WORKDIR/out" ] && [ "$(tail -n 1 "$file")" = "# EOF" ] &&
+	[ "$(ls "$WORKDIR/node")" = dmaownctl.prom ] && [ "$(stat -c %a "$file")" = 644 ]; then
+	pass metrics-file-written
+else
+	fail metrics-file-written "rc=$rc: $(ls "$WORKDIR/node" | tr '\n' ' ') $(head -c 200 "$WORKDIR/err")"
+fi
+# a reader all the while: every read is a whole exposition
+(
+	partial=0
+	while [ ! -e "$WORKDIR/stop" ]; do
+		t=$(cat "$file" 2>/dev/null)
+		case $t in "# HELP"*"# EOF") ;; *) partial=$((partial + 1)) ;; esac
+	done
+	echo "$partial" >"$WORKDIR/partial"
+) &
+reader=$!
+for _ in $(seq 1 100); do
+	"$DMAOWNCTL" --sysroot "$root" metrics -o "$file" 2>>"$WORKDIR/err" || break
+done
+: >"$WORKDIR/stop"
+wait "$reader"
+if [ "$(cat "$WORKDIR/partial")" = 0 ] && [ "$(ls "$WORKDIR/node")" = dmaownctl.prom ]; then
+	pass metrics-file-atomic
+else
+	fail metrics-file-atomic "$(cat "$WORKDIR/partial") partial reads; $(ls "$WORKDIR/node" | tr '\n' ' ')"
+fi
+run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$root" metrics -o "$WORKDIR/no/such/dir/m.prom"
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$WORKDIR/err")" -eq 1 ] && [ ! -e "$WORKDIR/no" ]; then
+	pass metrics-file-unwritable
+else
+	fail metrics-file-unwritable "rc=$rc: $(head -c 200 "$WORKDIR/err")"
+fi
+
+# --- bad usage -----------------------------------------------------------------------------
+for args in "metrics -J" "metrics extra" "metrics -o ''" "metrics --output-all" "metrics --dry-run"; do
+	eval "set -- $args"
+	run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$root" "$@"
+	if [ "$rc" -eq 2 ] && [ "$(wc -l <"$WORKDIR/err")" -eq 1 ] && [ ! -s "$WORKDIR/out" ]; then
+		pass "metrics-usage/$(echo "$args" | tr -c 'a-zA-Z0-9\n-' _)"
+	else
+		fail "metrics-usage/$(echo "$args" | tr -c 'a-zA-Z0-9\n-' _)" "rc=$rc: $(head -c 200 "$WORKDIR/err")"
+	fi
+done
