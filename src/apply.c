@@ -372,8 +372,8 @@ static int apply_all(struct ctl *c, const struct model *m, const struct conf *co
 }
 
 void apply_drift(struct ctl *c, const struct model *m, const struct conf *conf,
-		 void (*fn)(void *arg, int group, const struct conf_entry *e,
-			    const char *reason),
+		 void (*fn)(void *arg, int group, const char *device,
+			    const struct conf_entry *e, const char *reason),
 		 void *arg)
 {
 	for (size_t i = 0; i < m->n_devs; i++) {
@@ -386,7 +386,7 @@ void apply_drift(struct ctl *c, const struct model *m, const struct conf *conf,
 		if (d->group >= 0 || !is_endpoint(d))
 			continue;
 		while ((e = next_entry_for(conf, d, path, NULL, &j)))
-			fn(arg, -1, e, "no-iommu-group");
+			fn(arg, -1, d->addr, e, "no-iommu-group");
 	}
 	for (size_t i = 0; i < m->n_groups; i++) {
 		const struct iommu_group *g = &m->groups[i];
@@ -399,7 +399,7 @@ void apply_drift(struct ctl *c, const struct model *m, const struct conf *conf,
 		for (size_t k = 0; k < g->n_devs; k++)
 			if (is_endpoint(g->devs[k]) && g->devs[k]->kind != DRV_VFIO)
 				on_vfio = false;
-		fn(arg, g->number, e,
+		fn(arg, g->number, NULL, e,
 		   other		 ? "conflict"
 		   : group_done(c, g, e) ? NULL
 		   : on_vfio		 ? "owner"

@@ -52,35 +52,23 @@ struct drift {
 	size_t n;
 };
 
-static void drift_line(void *arg, int group, const struct conf_entry *e,
-		       const char *reason)
+static void drift_line(void *arg, int group, const char *device,
+		       const struct conf_entry *e, const char *reason)
 {
 	struct drift *dr = arg;
-	char grp[16], where[64];
-	_cleanup_free_ char *entry = NULL;
+	_cleanup_free_ char *grp = xasprintf("%d", group),
+			    *entry = xasprintf("%s:%u", e->file, e->line);
 
 	if (!reason)
 		return;
-	snprintf(grp, sizeof(grp), "%d", group);
-	snprintf(where, sizeof(where), ":%u", e->line);
-	entry = xasprintf("%s%s", e->file, where);
 	fputs("dmaownctl_claim_drift{", dr->f);
 	put_label(dr->f, "group", group >= 0 ? grp : "", true);
+	put_label(dr->f, "device", device, false);
 	put_label(dr->f, "entry", entry, false);
 	put_label(dr->f, "driver", e->driver, false);
 	put_label(dr->f, "reason", reason, false);
 	fputs("} 1\n", dr->f);
 	dr->n++;
-}
-
-static void drift_count(void *arg, int group, const struct conf_entry *e,
-			const char *reason)
-{
-	size_t *n = arg;
-
-	(void)group;
-	(void)e;
-	*n += reason != NULL;
 }
 
 static void metrics_groups(FILE *f, const struct model *m)
@@ -145,7 +133,7 @@ static void metrics_config(FILE *f, struct ctl *c, const struct model *m)
 	struct conf conf = { 0 };
 	struct drift dr = { .f = f };
 	char **errs = NULL;
-	size_t n_errs = 0, n_drift = 0;
+	size_t n_errs = 0;
 
 	conf_load(&c->root, &conf, &errs, &n_errs);
 	strv_free(errs);
@@ -158,8 +146,7 @@ static void metrics_config(FILE *f, struct ctl *c, const struct model *m)
 	apply_drift(c, m, &conf, drift_line, &dr);
 	family(f, "dmaownctl_claims_drifted",
 	       "The configured claims that are not in place now.");
-	apply_drift(c, m, &conf, drift_count, &n_drift);
-	fprintf(f, "dmaownctl_claims_drifted %zu\n", n_drift);
+	fprintf(f, "dmaownctl_claims_drifted %zu\n", dr.n);
 	conf_free(&conf);
 }
 

@@ -99,7 +99,7 @@ drift_case() {
 		[ -n "$reason" ] && want="$want$g:$reason;"
 	done
 	run_dmaownctl "$WORKDIR/drift.prom" "$WORKDIR/err" --sysroot "$copy" metrics
-	got=$(sed -n 's/^dmaownctl_claim_drift{group="\([0-9]*\)",entry="[^"]*",driver="[^"]*",reason="\([a-z-]*\)"} 1$/\1:\2/p' \
+	got=$(sed -n 's/^dmaownctl_claim_drift{group="\([0-9]*\)",device="[^"]*",entry="[^"]*",driver="[^"]*",reason="\([a-z-]*\)"} 1$/\1:\2/p' \
 		"$WORKDIR/drift.prom" | sort -n | tr '\n' ';')
 	if [ "$rc" -eq 0 ] && [ "$got" = "$want" ] &&
 		[ "$(value "$WORKDIR/drift.prom" dmaownctl_claims_drifted "")" = "$(echo "$want" | tr -cd ';' | wc -c)" ] &&
@@ -113,6 +113,32 @@ drift_case boot 6.12-boot ""
 drift_case vfio 6.12-multi-vfio ""
 drift_case vfio-owner 6.12-multi-vfio " owner=0:0"
 drift_case vfio-6.1 6.1-multi-vfio ""
+
+# A machine without an IOMMU (this one, when it has none): a snapshot of it, with an entry
+# for one of its devices, drifts as "no-iommu-group", naming the device.
+if [ -z "$(ls /sys/kernel/iommu_groups 2>/dev/null)" ]; then
+	live=$WORKDIR/live
+	rm -rf "$live"
+	"$DMAOWNCTL" snapshot "$live" >/dev/null 2>&1
+	dev=""
+	for d in "$live"/sys/bus/pci/devices/*; do
+		case $(cat "$d/class" 2>/dev/null) in 0x0604* | 0x0600*) ;; *) dev=${d##*/} && break ;; esac
+	done
+	if [ -n "$dev" ]; then
+		v=$(cat "$live/sys/bus/pci/devices/$dev/vendor") p=$(cat "$live/sys/bus/pci/devices/$dev/device")
+		mkdir -p "$live/etc"
+		echo "claim ${v#0x}:${p#0x} at=$dev" >"$live/etc/dmaownctl.conf"
+		run_dmaownctl "$WORKDIR/live.prom" "$WORKDIR/err" --sysroot "$live" metrics
+		if [ "$rc" -eq 0 ] && grep -q "^dmaownctl_claim_drift{group=\"\",device=\"$dev\",.*reason=\"no-iommu-group\"} 1$" "$WORKDIR/live.prom" &&
+			promtool check metrics <"$WORKDIR/live.prom" >/dev/null 2>&1; then
+			pass metrics-drift-no-iommu
+		else
+			fail metrics-drift-no-iommu "rc=$rc: $(grep claim_drift "$WORKDIR/live.prom" | head -c 300) $(head -c 200 "$WORKDIR/err")"
+		fi
+	else
+		skip metrics-drift-no-iommu "no PCI endpoint on this machine"
+	fi
+fi
 
 # --- -o FILE: written whole, never seen in part ------------------------------------------
 root=$(fixture_root 6.12-multi-held)
