@@ -7,7 +7,7 @@
 . "$SRCDIR/tests/lib.sh"
 
 if ! command -v promtool >/dev/null; then
-	skip metrics "promtool is not installed (apt-get install prometheus)"
+	skip metrics "no promtool in PATH (tests/setup-and-check takes it out of Debian's prometheus package)"
 	exit 0
 fi
 
