@@ -223,6 +223,15 @@ static bool owner_ids(const char *spec, uid_t *uid, gid_t *gid)
 	return true;
 }
 
+/* Every endpoint of group g on a VFIO driver (bridges keep their port driver). */
+static bool endpoints_on_vfio(const struct iommu_group *g)
+{
+	for (size_t i = 0; i < g->n_devs; i++)
+		if (is_endpoint(g->devs[i]) && g->devs[i]->kind != DRV_VFIO)
+			return false;
+	return true;
+}
+
 /*
  * Whether group g is already what entry e asks: every endpoint on a VFIO driver, and its
  * node owned as owner= says (not checked in the initramfs, which leaves owner= for
@@ -234,22 +243,23 @@ static bool group_done(struct ctl *c, const struct iommu_group *g,
 		       const struct conf_entry *e)
 {
 	_cleanup_free_ char *node = NULL;
+	_cleanup_close_ int fd = -1;
 	struct stat st;
 	uid_t uid;
 	gid_t gid;
 
-	if (g->owner != OWNER_VFIO && g->owner != OWNER_USER)
+	if ((g->owner != OWNER_VFIO && g->owner != OWNER_USER) || !endpoints_on_vfio(g))
 		return false;
-	for (size_t i = 0; i < g->n_devs; i++)
-		if (is_endpoint(g->devs[i]) && g->devs[i]->kind != DRV_VFIO)
-			return false;
 	/* A group that user space holds is theirs: its node is not changed under them. */
 	if (!e->owner || c->early || g->owner == OWNER_USER)
 		return true;
+	/* The node itself, beneath the root: a link on the way (a --sysroot tree) is not
+	 * followed out of it. */
 	node = xasprintf("dev/vfio/%d", g->number);
 	return owner_ids(e->owner, &uid, &gid) &&
-	       fstatat(c->root.fd, node, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       st.st_uid == uid && st.st_gid == gid && (st.st_mode & 07777) == 0660;
+	       (fd = sysfs_open(&c->root, node, O_PATH | O_NOFOLLOW)) >= 0 &&
+	       fstat(fd, &st) == 0 && st.st_uid == uid && st.st_gid == gid &&
+	       (st.st_mode & 07777) == 0660;
 }
 
 /*
@@ -391,19 +401,15 @@ void apply_drift(struct ctl *c, const struct model *m, const struct conf *conf,
 	for (size_t i = 0; i < m->n_groups; i++) {
 		const struct iommu_group *g = &m->groups[i];
 		const struct conf_entry *e, *other;
-		bool on_vfio = true;
 
 		e = group_entry(m, conf, g, NULL, &other);
 		if (!e)
 			continue;
-		for (size_t k = 0; k < g->n_devs; k++)
-			if (is_endpoint(g->devs[k]) && g->devs[k]->kind != DRV_VFIO)
-				on_vfio = false;
 		fn(arg, g->number, NULL, e,
-		   other		 ? "conflict"
-		   : group_done(c, g, e) ? NULL
-		   : on_vfio		 ? "owner"
-					 : "not-claimed");
+		   other		  ? "conflict"
+		   : group_done(c, g, e)  ? NULL
+		   : endpoints_on_vfio(g) ? "owner"
+					  : "not-claimed");
 	}
 }
 

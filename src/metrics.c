@@ -160,6 +160,7 @@ static int write_atomic(const char *path, const char *text, size_t len)
 
 	if (fd < 0)
 		return -errno;
+	errno = 0; /* a short write sets none */
 	if (fchmod(fd, 0644) < 0 || write(fd, text, len) != (ssize_t)len ||
 	    fsync(fd) < 0 || rename(tmp, path) < 0) {
 		r = errno ? -errno : -EIO;

@@ -114,6 +114,27 @@ drift_case vfio 6.12-multi-vfio ""
 drift_case vfio-owner 6.12-multi-vfio " owner=0:0"
 drift_case vfio-6.1 6.1-multi-vfio ""
 
+# dev/ of the tree a link out of it, to a node that owner= would accept: the node is looked
+# up beneath the root, so the claim's owner= is still not met there.
+root=$(fixture_root 6.12-multi-vfio)
+copy=$WORKDIR/drift-link-out
+rm -rf "$copy" "$WORKDIR/outside"
+cp -a "$root" "$copy"
+mkdir -p "$WORKDIR/outside/dev/vfio" "$copy/etc"
+: >"$WORKDIR/outside/dev/vfio/4"
+chown 0:0 "$WORKDIR/outside/dev/vfio/4"
+chmod 0660 "$WORKDIR/outside/dev/vfio/4"
+rm -rf "$copy/dev"
+ln -s "$WORKDIR/outside/dev" "$copy/dev"
+v=$(cat "$copy/sys/bus/pci/devices/0000:04:01.0/vendor") p=$(cat "$copy/sys/bus/pci/devices/0000:04:01.0/device")
+echo "claim ${v#0x}:${p#0x} owner=0:0" >"$copy/etc/dmaownctl.conf"
+run_dmaownctl "$WORKDIR/link.prom" "$WORKDIR/err" --sysroot "$copy" metrics
+if [ "$rc" -eq 0 ] && grep -q '^dmaownctl_claim_drift{group="4",.*reason="owner"} 1$' "$WORKDIR/link.prom"; then
+	pass metrics-drift-node-beneath-root
+else
+	fail metrics-drift-node-beneath-root "rc=$rc: $(grep claim_drift "$WORKDIR/link.prom" | tail -n 2 | tr '\n' ' ')"
+fi
+
 # A machine without an IOMMU (this one, when it has none): a snapshot of it, with an entry
 # for one of its devices, drifts as "no-iommu-group", naming the device.
 if [ -z "$(ls /sys/kernel/iommu_groups 2>/dev/null)" ]; then
