@@ -15,6 +15,7 @@
 #include "boot.h"
 #include "conf.h"
 #include "ops.h"
+#include "records.h"
 #include "util.h"
 
 /* Runs one operation for entry e and prints its plan and result; returns its exit code.
@@ -616,6 +617,8 @@ int cmd_apply(struct ctl *c)
 		code = worse(code, apply_device(c, &m, &conf, c->argv[0]));
 	else
 		code = worse(code, apply_all(c, &m, &conf));
+	if (code == EXIT_DONE && !c->ops.dry_run)
+		applied_stamp(&c->root);
 	model_free(&m);
 	conf_free(&conf);
 	return code;

@@ -173,6 +173,7 @@ int cmd_metrics(struct ctl *c)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
+	struct timespec when;
 	struct model m;
 	FILE *f;
 	int r = model_load(&c->root, &m);
@@ -193,6 +194,12 @@ int cmd_metrics(struct ctl *c)
 	family(f, "dmaownctl_recover_pending",
 	       "1 when an interrupted operation waits for 'dmaownctl recover'.");
 	fprintf(f, "dmaownctl_recover_pending %d\n", journal_exists(&c->root) ? 1 : 0);
+	family(
+	    f, "dmaownctl_last_apply_success_timestamp_seconds",
+	    "When 'dmaownctl apply' last ended with every claim in place, since boot.");
+	if (applied_time(&c->root, &when) == 0)
+		fprintf(f, "dmaownctl_last_apply_success_timestamp_seconds %lld.%03ld\n",
+			(long long)when.tv_sec, when.tv_nsec / 1000000);
 	family(f, "dmaownctl_holders_partial",
 	       "1 when some processes' open files could not be read (not root).");
 	fprintf(f, "dmaownctl_holders_partial %d\n", m.holders_partial ? 1 : 0);

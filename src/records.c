@@ -412,6 +412,32 @@ void journal_remove(const struct sysroot *r)
 		unlinkat(dfd, "journal", 0);
 }
 
+void applied_stamp(const struct sysroot *r)
+{
+	_cleanup_close_ int dfd = run_dir_open(r, true), fd = -1;
+
+	if (dfd < 0)
+		return;
+	fd = openat(dfd, "applied", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0)
+		futimens(fd, NULL);
+}
+
+int applied_time(const struct sysroot *r, struct timespec *when)
+{
+	_cleanup_close_ int dfd = run_dir_open(r, false);
+	struct stat st;
+
+	if (dfd < 0)
+		return dfd;
+	if (fstatat(dfd, "applied", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -ENOENT;
+	*when = st.st_mtim;
+	return 0;
+}
+
 void claimed_free(struct claimed *cl)
 {
 	free(cl->driver);

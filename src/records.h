@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "plan.h"
 #include "sysfs.h"
@@ -35,6 +36,14 @@ int journal_read(const struct sysroot *r, struct plan *p, char **op, const char 
 int journal_write(const struct sysroot *r, const struct plan *p, const char *op);
 bool journal_exists(const struct sysroot *r);
 void journal_remove(const struct sysroot *r);
+
+/*
+ * The last apply that ended well: a stamp in RUN_DIR whose modification time is that of
+ * the apply (a tmpfs: one boot). applied_time() gives it, or -ENOENT (no apply since
+ * boot, or a stamp that is not a plain file).
+ */
+void applied_stamp(const struct sysroot *r);
+int applied_time(const struct sysroot *r, struct timespec *when);
 
 /*
  * What a claimed device had, kept until it is released: release puts it back. The network

@@ -58,6 +58,16 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 	if [ -z "$bad" ]; then pass "$name/metrics-facts"; else fail "$name/metrics-facts" "$bad"; fi
 done
 
+# every family printed is documented in the man page, and the page names no other
+man=$SRCDIR/man/dmaownctl.8.scd
+printed=$(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$WORKDIR/6.12-multi-held.prom" | sort -u)
+documented=$(grep -o '\*dmaownctl_[a-z_]*\*' "$man" | tr -d '*' | sort -u)
+if [ -n "$printed" ] && [ "$printed" = "$documented" ]; then
+	pass metrics-families-documented
+else
+	fail metrics-families-documented "printed: $(echo "$printed" | tr "\n" " ") documented: $(echo "$documented" | tr "\n" " ")"
+fi
+
 # --- drift: a configuration on a copy of a snapshot --------------------------------------
 # endpoints_of ROOT GROUP: the group's members that are not bridges (class 0x0604)
 endpoints_of() {
@@ -159,6 +169,124 @@ if [ -z "$(ls /sys/kernel/iommu_groups 2>/dev/null)" ]; then
 	else
 		skip metrics-drift-no-iommu "no PCI endpoint on this machine"
 	fi
+fi
+
+# --- the last apply that ended well: the stamp's time, read beneath the root ------------
+root=$(fixture_root 6.12-multi-vfio)
+copy=$WORKDIR/stamp
+rm -rf "$copy" "$WORKDIR/elsewhere"
+cp -a "$root" "$copy"
+mkdir -p "$copy/run/dmaownctl"
+touch -d @1764590400.250 "$copy/run/dmaownctl/applied"
+run_dmaownctl "$WORKDIR/stamp.prom" "$WORKDIR/err" --sysroot "$copy" metrics
+got=$(value "$WORKDIR/stamp.prom" dmaownctl_last_apply_success_timestamp_seconds "")
+if [ "$rc" -eq 0 ] && [ "$got" = "$(stat -c %.3Y "$copy/run/dmaownctl/applied")" ] &&
+	[ "$got" = 1764590400.250 ] && promtool check metrics <"$WORKDIR/stamp.prom" >/dev/null 2>&1; then
+	pass metrics-last-apply
+else
+	fail metrics-last-apply "rc=$rc, got '$got'"
+fi
+# no apply since boot, or a stamp that is a link (to a file outside) or not a file: no sample
+: >"$WORKDIR/elsewhere"
+for kind in none link dir; do
+	rm -rf "$copy/run/dmaownctl/applied"
+	case $kind in
+	link) ln -s "$WORKDIR/elsewhere" "$copy/run/dmaownctl/applied" ;;
+	dir) mkdir "$copy/run/dmaownctl/applied" ;;
+	esac
+	run_dmaownctl "$WORKDIR/stamp.prom" "$WORKDIR/err" --sysroot "$copy" metrics
+	if [ "$rc" -eq 0 ] && ! grep -q '^dmaownctl_last_apply_success_timestamp_seconds ' "$WORKDIR/stamp.prom" &&
+		grep -q '^# TYPE dmaownctl_last_apply_success_timestamp_seconds gauge$' "$WORKDIR/stamp.prom"; then
+		pass "metrics-last-apply-$kind"
+	else
+		fail "metrics-last-apply-$kind" "rc=$rc: $(grep last_apply "$WORKDIR/stamp.prom" | tr '\n' ' ')"
+	fi
+done
+
+# --- the alerting rules of contrib/prometheus, run by Prometheus's own rule engine ---------
+# Two real expositions in a row: a claimed multi-device group (6.12-multi-vfio) for five
+# minutes, then the same machine before the claim (6.12-boot), with a configuration that
+# claims the device 04:01.0. The alerts expected come from the snapshots' own files: the
+# groups whose owner differs between the two .owners files, and drift when 04:01.0's
+# driver link in the second is not vfio-pci.
+rules=$SRCDIR/contrib/prometheus/dmaownctl.rules.yml
+declare -A drifted
+check metrics-rules-check promtool check rules "$rules"
+for f in 6.12-multi-vfio 6.12-boot; do
+	root=$(fixture_root "$f")
+	copy=$WORKDIR/alert-$f
+	rm -rf "$copy"
+	cp -a "$root" "$copy"
+	v=$(cat "$copy/sys/bus/pci/devices/0000:04:01.0/vendor") p=$(cat "$copy/sys/bus/pci/devices/0000:04:01.0/device")
+	mkdir -p "$copy/etc"
+	# at= the route from the root bus (the bridge, then the slot behind it): this device only
+	up=$(readlink "$copy/sys/bus/pci/devices/0000:04:01.0")
+	up=${up%/*}
+	echo "claim ${v#0x}:${p#0x} at=${up##*/}/01.0" >"$copy/etc/dmaownctl.conf"
+	"$DMAOWNCTL" --sysroot "$copy" metrics >"$WORKDIR/alert-$f.prom" 2>>"$WORKDIR/err"
+	# drift: an endpoint of 04:01.0's group that is not on vfio-pci
+	g=$(basename "$(readlink "$copy/sys/bus/pci/devices/0000:04:01.0/iommu_group")")
+	d=0
+	for e in $(endpoints_of "$copy" "$g"); do
+		[ "$(basename "$(readlink "$copy/sys/bus/pci/devices/$e/driver")")" = vfio-pci ] || d=1
+	done
+	drifted[$f]=$d
+done
+changed=$(join "$SRCDIR/tests/fixtures/6.12-multi-vfio.owners" "$SRCDIR/tests/fixtures/6.12-boot.owners" |
+	awk '$2 != $3 { print $1 }' | tr '\n' ' ')
+# drift held since 0 (both) fires at 12m; drift of the second alone from 15m
+drift12=$((drifted[6.12-multi-vfio] && drifted[6.12-boot])) drift25=${drifted[6.12-boot]}
+python3 - "$WORKDIR/alert-6.12-multi-vfio.prom" "$WORKDIR/alert-6.12-boot.prom" "$rules" "$changed" "$drift12" "$drift25" \
+	>"$WORKDIR/alerts-test.yml" <<'PY'
+import json, sys
+a, b, rules, changed, drift12, drift25 = sys.argv[1:7]
+def samples(path):
+    out = {}
+    for line in open(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        series, value = line.rsplit(" ", 1)
+        if "{" in series:
+            series = series[:-1] + ',instance="hv1"}'
+        else:
+            series += '{instance="hv1"}'
+        out[series] = value.strip()
+    return out
+sa, sb = samples(a), samples(b)
+series = []
+for k in sorted(set(sa) | set(sb)):
+    va = sa.get(k, "_")
+    vb = sb.get(k, "_")
+    # one sample a minute: the first exposition at 0..4m, the second from 5m to 40m
+    series.append({"series": k, "values": " ".join([va] * 5 + [vb] * 36)})
+def alert(name, labels, summary):
+    return {"exp_labels": labels, "exp_annotations": {"summary": summary}}
+def drift_alert(on):
+    return [alert("DmaownctlClaimDrift", {"instance": "hv1", "severity": "warning"},
+                  "a claim of /etc/dmaownctl.conf is not in place (see dmaownctl_claim_drift)")
+            ] if on == "1" else []
+owner = [alert("DmaownctlGroupOwnerChanged",
+               {"instance": "hv1", "group": g, "severity": "info"},
+               "an IOMMU group changed owner") for g in changed.split()]
+tests = [{
+    "interval": "1m",
+    "input_series": series,
+    "alert_rule_test": [
+        {"eval_time": "12m", "alertname": "DmaownctlGroupOwnerChanged", "exp_alerts": owner},
+        {"eval_time": "12m", "alertname": "DmaownctlClaimDrift", "exp_alerts": drift_alert(drift12)},
+        {"eval_time": "25m", "alertname": "DmaownctlGroupOwnerChanged", "exp_alerts": []},
+        {"eval_time": "25m", "alertname": "DmaownctlClaimDrift",
+         "exp_alerts": drift_alert(drift25)},
+        {"eval_time": "25m", "alertname": "DmaownctlRecoverPending", "exp_alerts": []},
+        {"eval_time": "25m", "alertname": "DmaownctlConfigErrors", "exp_alerts": []},
+    ],
+}]
+print(json.dumps({"rule_files": [rules], "evaluation_interval": "1m", "tests": tests}, indent=1))
+PY
+if [ -n "$changed" ] && [ "$drift12$drift25" = 01 ]; then
+	check metrics-rules-fire promtool test rules "$WORKDIR/alerts-test.yml"
+else
+	fail metrics-rules-fire "the snapshots show no change of owner ('$changed') or not drift after the claim only ($drift12$drift25)"
 fi
 
 # --- -o FILE: written whole, never seen in part ------------------------------------------
