@@ -15,6 +15,7 @@
 #include "boot.h"
 #include "conf.h"
 #include "ops.h"
+#include "outcome.h"
 #include "records.h"
 #include "util.h"
 
@@ -25,6 +26,7 @@ static int apply_op(struct ctl *c, const struct conf_entry *e, enum ops_kind kin
 {
 	struct ops_request req = ops_request_make(kind, arg, driver, owner, &c->ops);
 	struct ops_result res;
+	_cleanup_free_ char *line = NULL;
 	char id[32];
 	int code;
 
@@ -34,16 +36,17 @@ static int apply_op(struct ctl *c, const struct conf_entry *e, enum ops_kind kin
 		       e->line, conf_id_text(e, id, sizeof(id)));
 		fflush(stdout);
 	}
-	code = ops_run(&c->root, &req, &res);
-
+	ops_run(&c->root, &req, &res);
+	code = outcome_exit(res.outcome);
+	line = outcome_line(&res);
 	for (size_t i = 0; c->ops.dry_run && i < res.n_plan; i++)
 		printf("%s\n", res.plan[i]);
-	if (res.message) {
+	if (line) {
 		if (code == EXIT_DONE)
-			printf("%s:%u: %s\n", e->file, e->line, res.message);
+			printf("%s:%u: %s\n", e->file, e->line, line);
 		else
 			fprintf(stderr, "%s: %s:%u: %s\n", program_name, e->file, e->line,
-				res.message);
+				line);
 	}
 	fflush(stdout);
 	ops_result_free(&res);

@@ -9,10 +9,12 @@
 #include <stdarg.h>
 
 #include "apply.h"
+#include "check-cmd.h"
 #include "metrics.h"
 #include "dmaownctl.h"
 #include "group.h"
 #include "ops.h"
+#include "outcome.h"
 #include "output.h"
 #include "pciinfo.h"
 #include "snapshot.h"
@@ -24,7 +26,7 @@
 
 /* Which options a command accepts. */
 enum {
-	OPT_OUTPUT = 1 << 0, /* -J -r -P -n -o --output-all */
+	OPT_OUTPUT = 1 << 0, /* -r -P -n -o --output-all */
 	OPT_MUTATE = 1 << 1, /* --dry-run --force --timeout */
 	OPT_DRIVER = 1 << 2,
 	OPT_OWNER = 1 << 3,
@@ -33,7 +35,8 @@ enum {
 	OPT_FINISH = 1 << 6,
 	OPT_BOOT = 1 << 7, /* --boot --udev --early */
 	CMD_OUTPUT_FILE =
-	    1 << 8, /* not an option: -o, --output names a FILE, not columns */
+	    1 << 8,	   /* not an option: -o, --output names a FILE, not columns */
+	OPT_JSON = 1 << 9, /* -J */
 };
 
 struct command {
@@ -203,16 +206,20 @@ static int cmd_snapshot(struct ctl *c)
 	return EXIT_DONE;
 }
 
-static int report(struct ctl *c, int code, struct ops_result *res)
+/* An operation's plan (a dry run), its line, and its exit code: the one mapping of
+ * outcome.c. */
+static int report(struct ctl *c, struct ops_result *res)
 {
-	if (c->ops.dry_run || code == EXIT_DONE)
-		for (size_t i = 0; i < res->n_plan && c->ops.dry_run; i++)
-			printf("%s\n", res->plan[i]);
-	if (res->message) {
+	_cleanup_free_ char *line = outcome_line(res);
+	int code = outcome_exit(res->outcome);
+
+	for (size_t i = 0; i < res->n_plan && c->ops.dry_run; i++)
+		printf("%s\n", res->plan[i]);
+	if (line) {
 		if (code == EXIT_DONE)
-			printf("%s\n", res->message);
+			printf("%s\n", line);
 		else
-			fprintf(stderr, "%s: %s\n", program_name, res->message);
+			fprintf(stderr, "%s: %s\n", program_name, line);
 	}
 	ops_result_free(res);
 	return code;
@@ -224,7 +231,8 @@ static int run_op(struct ctl *c, enum ops_kind kind, const char *driver)
 	    ops_request_make(kind, c->argv[0], driver, c->owner, &c->ops);
 	struct ops_result res;
 
-	return report(c, ops_run(&c->root, &req, &res), &res);
+	ops_run(&c->root, &req, &res);
+	return report(c, &res);
 }
 
 static int cmd_claim(struct ctl *c)
@@ -258,9 +266,8 @@ static int cmd_recover(struct ctl *c)
 {
 	struct ops_result res;
 
-	return report(
-	    c, ops_recover(&c->root, c->finish, c->ops.dry_run, c->ops.timeout, &res),
-	    &res);
+	ops_recover(&c->root, c->finish, c->ops.dry_run, c->ops.timeout, &res);
+	return report(c, &res);
 }
 
 #ifdef WITH_TOP
@@ -329,9 +336,9 @@ static int cmd_top(struct ctl *c)
 #endif
 
 static const struct command commands[] = {
-	{ "list", cmd_list, 0, -1, OPT_OUTPUT, "[GROUP|DEVICE...]",
+	{ "list", cmd_list, 0, -1, OPT_OUTPUT | OPT_JSON, "[GROUP|DEVICE...]",
 	  "groups as a tree of their devices, with the owner of each group" },
-	{ "show", cmd_show, 1, 1, OPT_OUTPUT, "GROUP|DEVICE",
+	{ "show", cmd_show, 1, 1, OPT_OUTPUT | OPT_JSON, "GROUP|DEVICE",
 	  "one group in full: members, owner, holders, use, why it is this large" },
 	{ "claim-group", cmd_claim, 1, 1,
 	  OPT_MUTATE | OPT_DRIVER | OPT_OWNER | OPT_NOIOMMU, "GROUP|DEVICE",
@@ -352,6 +359,8 @@ static const struct command commands[] = {
 	  "claim the groups that /etc/dmaownctl.conf names (DEVICE: its group only)" },
 	{ "snapshot", cmd_snapshot, 1, 1, 0, "DIR",
 	  "copy the PCI and IOMMU part of sysfs and the VFIO holders into DIR" },
+	{ "check", cmd_check, 0, -1, OPT_JSON | OPT_OWNER, "[GROUP|DEVICE...]",
+	  "can the groups be passed through, and what stops them (the host too)" },
 	{ "metrics", cmd_metrics, 0, 0, CMD_OUTPUT_FILE, "[-o FILE]",
 	  "the state for Prometheus, with the configured claims' drift (-o: to FILE)" },
 };
@@ -461,7 +470,7 @@ static const struct option longopts[] = {
 static unsigned option_class(int opt)
 {
 	switch (opt) {
-	case 'J':
+	case 'J': return OPT_JSON;
 	case 'r':
 	case 'P':
 	case 'n':
@@ -497,8 +506,8 @@ static const char *option_name(int opt, char *buf, size_t size)
 struct parsed {
 	const char *sysroot, *columns;
 	bool all;
-	unsigned used;	 /* the option classes given */
-	int used_opt[8]; /* the first option of each class, for the messages */
+	unsigned used;	  /* the option classes given */
+	int used_opt[16]; /* the first option of each class, for the messages */
 	int n_used;
 };
 

@@ -23,10 +23,12 @@ struct ctx {
 };
 
 /*
- * Sets the operation's one-line message (escaped whole, once: whoever prints it prints it
- * as is) and returns CODE, an exit code of exitcode.h.
+ * Sets the operation's outcome and its one-line message of facts (escaped whole, once:
+ * whoever prints it prints it as is), and returns OUTCOME; with ERR, the errno behind it.
  */
-int ops_say(struct ctx *c, int code, const char *fmt, ...) _printf_(3, 4);
-/* The plan of c->req on the model in c->m: EXIT_DONE with c->plan, or a refusal's code.
- */
-int ops_plan(struct ctx *c);
+enum ops_outcome ops_say(struct ctx *c, enum ops_outcome outcome, const char *fmt, ...)
+    _printf_(3, 4);
+enum ops_outcome ops_say_errno(struct ctx *c, enum ops_outcome outcome, int err,
+			       const char *fmt, ...) _printf_(4, 5);
+/* The plan of c->req on the model in c->m: OPS_DONE with c->plan, or why not. */
+enum ops_outcome ops_plan(struct ctx *c);

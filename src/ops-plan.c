@@ -10,7 +10,6 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include "exitcode.h"
 #include "group.h"
 #include "holders.h"
 #include "inuse.h"
@@ -53,8 +52,7 @@ static int plan_module(struct ctx *c, const char *drv)
 	return 0;
 }
 
-#define NO_MODULE                                                                        \
-	"%s: driver %s is not loaded and no module provides it: nothing was changed"
+#define NO_MODULE "%s: driver %s is not loaded and no module provides it"
 
 static char *ctx_inuse_reason(struct ctx *c, const struct pci_device *d)
 {
@@ -63,19 +61,19 @@ static char *ctx_inuse_reason(struct ctx *c, const struct pci_device *d)
 	return inuse_reason(c->inuse, d);
 }
 
-static int resolve(struct ctx *c, bool device_only)
+static enum ops_outcome resolve(struct ctx *c, bool device_only)
 {
 	_cleanup_free_ char *msg = NULL;
 	int ret;
 
 	if (device_only && !pci_addr_valid(c->req->arg) && !ifname_valid(c->req->arg))
-		return ops_say(c, EXIT_USAGE,
+		return ops_say(c, OPS_BAD_REQUEST,
 			       "invalid device '%s': expected a PCI address "
 			       "(0000:03:00.0 or 03:00.0) or a network interface name",
 			       c->req->arg);
 	if (device_only && pci_addr_valid(c->req->arg) == false &&
 	    strspn(c->req->arg, "0123456789") == strlen(c->req->arg))
-		return ops_say(c, EXIT_USAGE,
+		return ops_say(c, OPS_BAD_REQUEST,
 			       "'%s' is a group: this command takes one device",
 			       c->req->arg);
 	ret = model_resolve(c->r, &c->m, c->req->arg, &c->g, &c->d);
@@ -87,21 +85,19 @@ static int resolve(struct ctx *c, bool device_only)
 			ret = model_resolve(c->r, &c->m, addr, &c->g, &c->d);
 	}
 	if (ret == 0 || (ret == -ENXIO && device_only))
-		return EXIT_DONE; /* one device, no group: checked by the caller */
+		return OPS_DONE; /* one device, no group: checked by the caller */
 	msg = model_resolve_message(&c->m, c->req->arg, ret);
-	/* A group to claim or release that the IOMMU does not make: vfio-pci refuses it.
-	 */
-	return ops_say(c, ret == -ENXIO ? EXIT_REFUSED : EXIT_USAGE, "%s", msg);
+	return ops_say(c, ret == -ENXIO ? OPS_NO_GROUP : OPS_BAD_REQUEST, "%s", msg);
 }
 
-static int check_driver_name(struct ctx *c, const char *driver)
+static enum ops_outcome check_driver_name(struct ctx *c, const char *driver)
 {
 	if (!driver_name_valid(driver))
-		return ops_say(c, EXIT_USAGE,
+		return ops_say(c, OPS_BAD_REQUEST,
 			       "invalid driver name '%s': letters, digits, '_', '.' "
 			       "and '-' only",
 			       driver);
-	return EXIT_DONE;
+	return OPS_DONE;
 }
 
 /* A name, or a number as chown(1) takes it; NULL when neither. */
@@ -135,7 +131,7 @@ static bool parse_id(const char *s, bool user, unsigned *id, unsigned *pgid)
 	return true;
 }
 
-static int plan_owner(struct ctx *c)
+static enum ops_outcome plan_owner(struct ctx *c)
 {
 	const char *spec = c->req->owner;
 	_cleanup_free_ char *user = NULL;
@@ -143,24 +139,24 @@ static int plan_owner(struct ctx *c)
 	unsigned uid, gid, unused;
 
 	if (!spec)
-		return EXIT_DONE;
+		return OPS_DONE;
 	colon = strchr(spec, ':');
 	user = colon ? strndup(spec, (size_t)(colon - spec)) : xstrdup(spec);
 	if (!parse_id(user, true, &uid, &gid))
-		return ops_say(c, EXIT_USAGE, "no such user: %s", user);
+		return ops_say(c, OPS_BAD_REQUEST, "no such user: %s", user);
 	if (colon && colon[1] && !parse_id(colon + 1, false, &gid, &unused))
-		return ops_say(c, EXIT_USAGE, "no such group: %s", colon + 1);
+		return ops_say(c, OPS_BAD_REQUEST, "no such group: %s", colon + 1);
 	c->plan.uid = uid;
 	c->plan.gid = gid;
 	c->plan.chown = true;
-	return EXIT_DONE;
+	return OPS_DONE;
 }
 
-static int plan_claim(struct ctx *c)
+static enum ops_outcome plan_claim(struct ctx *c)
 {
 	const char *want = c->req->driver ? c->req->driver : "vfio-pci";
 	bool any = false;
-	int ret;
+	enum ops_outcome ret;
 
 	if (!streq(want, "auto") && (ret = check_driver_name(c, want)))
 		return ret;
@@ -168,7 +164,7 @@ static int plan_claim(struct ctx *c)
 	if (ret)
 		return ret;
 	if (!streq(want, "auto") && group_driver_kind(want, false) != DRV_VFIO)
-		return ops_say(c, EXIT_USAGE,
+		return ops_say(c, OPS_BAD_REQUEST,
 			       "%s is not a VFIO driver: claim-group binds vfio-pci "
 			       "or a VFIO variant driver",
 			       want);
@@ -176,31 +172,35 @@ static int plan_claim(struct ctx *c)
 		return ret;
 	c->plan.group = c->g->number;
 	if (c->g->noiommu && !c->req->allow_noiommu)
-		return ops_say(c, EXIT_REFUSED,
-			       "group %d is a noiommu group: no DMA isolation at "
-			       "all; --allow-noiommu accepts that",
+		return ops_say(c, OPS_NOIOMMU,
+			       "group %d is a noiommu group: no DMA isolation at all",
 			       c->g->number);
 	if (c->g->n_holders) {
 		_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
-		return ops_say(c, EXIT_REFUSED,
-			       "group %d is held by user space already: %s", c->g->number,
-			       h);
+		return ops_say(c, OPS_HELD, "group %d is held by user space already: %s",
+			       c->g->number, h);
 	}
 	if (c->g->owner == OWNER_VFIO && !c->plan.chown)
-		return ops_say(c, EXIT_DONE, "group %d is claimed already: nothing to do",
+		return ops_say(c, OPS_NOTHING_TO_DO, "group %d is claimed already",
 			       c->g->number);
 
 	for (size_t i = 0; i < c->g->n_devs; i++) {
 		struct pci_device *d = c->g->devs[i];
 		_cleanup_free_ char *reason = NULL, *drv = NULL;
 
+		/* vfio-pci would take it (its header is a device's): the host's own. */
+		if ((d->class >> 8) == 0x0600)
+			return ops_say(c, OPS_HARMFUL,
+				       "%s is a host bridge: the host's own, never passed "
+				       "through",
+				       d->addr);
 		if (d->header == HDR_BRIDGE || d->header == HDR_CARDBUS) {
 			/* vfio-pci refuses bridges; a port driver may stay (managed DMA).
 			 */
 			if (d->kind == DRV_KERNEL)
-				return ops_say(
-				    c, EXIT_REFUSED,
+				return ops_say_errno(
+				    c, OPS_REJECTED, EPERM,
 				    "%s: bridge bound to %s, an ordinary "
 				    "driver: the kernel would refuse the claim (EPERM), "
 				    "and vfio-pci does not take bridges",
@@ -208,20 +208,20 @@ static int plan_claim(struct ctx *c)
 			continue;
 		}
 		if (d->header == HDR_UNKNOWN)
-			return ops_say(c, EXIT_REFUSED,
+			return ops_say(c, OPS_HARMFUL,
 				       "%s: its config header cannot be read", d->addr);
 		if (d->sriov_numvfs > 0)
-			return ops_say(c, EXIT_REFUSED,
-				       "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
-				       "refuses it (EBUSY); set sriov_numvfs to 0 first",
-				       d->addr, d->sriov_numvfs);
+			return ops_say_errno(
+			    c, OPS_REJECTED, EBUSY,
+			    "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
+			    "refuses it (EBUSY); set sriov_numvfs to 0 first",
+			    d->addr, d->sriov_numvfs);
 		if (d->kind == DRV_VFIO)
 			continue; /* already where it should be */
 		if (!c->req->force && d->driver) {
 			reason = ctx_inuse_reason(c, d);
 			if (reason)
-				return ops_say(c, EXIT_REFUSED,
-					       "%s (--force takes it anyway)", reason);
+				return ops_say(c, OPS_UNSAFE, "%s", reason);
 		}
 		drv = streq(want, "auto") ? module_vfio_driver(ctx_kmod(c), d)
 					  : xstrdup(want);
@@ -230,7 +230,7 @@ static int plan_claim(struct ctx *c)
 			drv = xstrdup("vfio-pci");
 		}
 		if (plan_module(c, drv) < 0)
-			return ops_say(c, EXIT_FAILED, NO_MODULE, d->addr, drv);
+			return ops_say(c, OPS_NO_MODULE, NO_MODULE, d->addr, drv);
 		plan_dev(&c->plan, d, drv, drv);
 		plan_converge(&c->plan, d->addr, d->driver, d->override, drv, drv);
 		any = true;
@@ -238,14 +238,14 @@ static int plan_claim(struct ctx *c)
 	if (c->plan.chown)
 		plan_add(&c->plan, STEP_CHOWN, NULL, NULL);
 	if (!any && !c->plan.chown)
-		return ops_say(c, EXIT_DONE, "group %d has no device to claim",
+		return ops_say(c, OPS_NOTHING_TO_DO, "group %d has no device to claim",
 			       c->g->number);
-	return EXIT_DONE;
+	return OPS_DONE;
 }
 
-static int plan_release(struct ctx *c)
+static enum ops_outcome plan_release(struct ctx *c)
 {
-	int ret = resolve(c, false);
+	enum ops_outcome ret = resolve(c, false);
 
 	if (ret)
 		return ret;
@@ -253,7 +253,7 @@ static int plan_release(struct ctx *c)
 	if (c->g->n_holders) {
 		_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
-		return ops_say(c, EXIT_REFUSED,
+		return ops_say(c, OPS_HELD,
 			       "group %d is held by %s: an unbind would block until "
 			       "they let go",
 			       c->g->number, h);
@@ -263,20 +263,19 @@ static int plan_release(struct ctx *c)
 		_cleanup_(claimed_free) struct claimed cl = { 0 };
 		const char *why;
 		char *drv, *ov;
+		int r;
 
 		if (d->kind != DRV_VFIO && !d->override)
 			continue;
-		ret = claimed_read(c->r, d->addr, &cl, &why);
-		if (ret < 0 && ret != -ENOENT)
-			return ops_say(
-			    c, EXIT_USAGE,
-			    "/run/dmaownctl/claimed/%s is damaged (%s): "
-			    "nothing was changed; remove it to let the kernel choose the "
-			    "driver",
-			    d->addr, why ? why : strerror(-ret));
+		r = claimed_read(c->r, d->addr, &cl, &why);
+		if (r < 0 && r != -ENOENT)
+			return ops_say(c, OPS_DAMAGED_RECORD,
+				       "/run/dmaownctl/claimed/%s is damaged (%s): "
+				       "remove it to let the kernel choose the driver",
+				       d->addr, why ? why : strerror(-r));
 		drv = cl.driver;
 		ov = cl.override;
-		if (ret == 0) {
+		if (r == 0) {
 			/*
 			 * It had no driver when it was claimed (the udev rule got it
 			 * before its host driver's module was loaded): it gets what the
@@ -290,7 +289,7 @@ static int plan_release(struct ctx *c)
 			}
 			/* Its driver's module may have been unloaded since the claim. */
 			if (plan_module(c, drv) < 0)
-				return ops_say(c, EXIT_FAILED, NO_MODULE, d->addr, drv);
+				return ops_say(c, OPS_NO_MODULE, NO_MODULE, d->addr, drv);
 			plan_dev(&c->plan, d, drv, ov);
 			plan_converge(&c->plan, d->addr, d->driver, d->override, drv, ov);
 			continue;
@@ -305,27 +304,26 @@ static int plan_release(struct ctx *c)
 			      NULL);
 	}
 	if (c->plan.n_devs == 0)
-		return ops_say(c, EXIT_DONE,
-			       "group %d has no device on a VFIO driver: nothing to do",
-			       c->g->number);
-	return EXIT_DONE;
+		return ops_say(c, OPS_NOTHING_TO_DO,
+			       "group %d has no device on a VFIO driver", c->g->number);
+	return OPS_DONE;
 }
 
-static int plan_unbind(struct ctx *c)
+static enum ops_outcome plan_unbind(struct ctx *c)
 {
 	struct pci_device *d;
 	_cleanup_free_ char *rel = NULL;
-	int ret = resolve(c, true);
+	enum ops_outcome ret = resolve(c, true);
 
 	if (ret)
 		return ret;
 	d = c->d;
 	if (!d->driver)
-		return ops_say(c, EXIT_DONE, "%s is not bound to a driver: nothing to do",
+		return ops_say(c, OPS_NOTHING_TO_DO, "%s is not bound to a driver",
 			       d->addr);
 	rel = xasprintf("sys/bus/pci/drivers/%s/unbind", d->driver);
 	if (!sysfs_exists(c->r, rel))
-		return ops_say(c, EXIT_REFUSED,
+		return ops_say(c, OPS_REJECTED,
 			       "%s: driver %s has no unbind file "
 			       "(suppress_bind_attrs): it cannot be unbound",
 			       d->addr, d->driver);
@@ -333,7 +331,7 @@ static int plan_unbind(struct ctx *c)
 		if (group_has_device_fd_holder(c->g, d->addr)) {
 			_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
-			return ops_say(c, EXIT_REFUSED,
+			return ops_say(c, OPS_HELD,
 				       "%s is open by %s: the unbind would block "
 				       "until they let go",
 				       d->addr, h);
@@ -341,9 +339,9 @@ static int plan_unbind(struct ctx *c)
 		if (c->g->n_holders && !c->req->force) {
 			_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
-			return ops_say(c, EXIT_REFUSED,
+			return ops_say(c, OPS_UNSAFE,
 				       "group %d is held by %s: unbinding takes the "
-				       "device from them (--force does it anyway)",
+				       "device from them",
 				       c->g->number, h);
 		}
 	}
@@ -355,7 +353,7 @@ static int plan_unbind(struct ctx *c)
 			    vf ? model_find_group(&c->m, vf->group) : NULL;
 
 			if (vg && vg->n_holders)
-				return ops_say(c, EXIT_REFUSED,
+				return ops_say(c, OPS_HELD,
 					       "%s: its VF %s is held by user space: "
 					       "unbinding the PF would block",
 					       d->addr, vf->addr);
@@ -365,12 +363,11 @@ static int plan_unbind(struct ctx *c)
 		_cleanup_free_ char *reason = ctx_inuse_reason(c, d);
 
 		if (reason)
-			return ops_say(c, EXIT_REFUSED, "%s (--force unbinds it anyway)",
-				       reason);
+			return ops_say(c, OPS_UNSAFE, "%s", reason);
 	}
 	plan_dev(&c->plan, d, NULL, d->override);
 	plan_add(&c->plan, STEP_UNBIND, d->addr, d->driver);
-	return EXIT_DONE;
+	return OPS_DONE;
 }
 
 /*
@@ -391,68 +388,70 @@ static int driver_matches(struct ctx *c, const struct pci_device *d, const char 
 	return modalias_matches_module(ctx_kmod(c), modalias, module);
 }
 
-static int plan_bind(struct ctx *c)
+static enum ops_outcome plan_bind(struct ctx *c)
 {
 	const char *drv = c->req->driver;
 	enum drv_kind kind;
 	struct pci_device *d;
-	int ret = check_driver_name(c, drv);
+	enum ops_outcome ret = check_driver_name(c, drv);
 
 	if (ret || (ret = resolve(c, true)))
 		return ret;
 	d = c->d;
 	kind = group_driver_kind(drv, false);
 	if (d->driver && streq(d->driver, drv))
-		return ops_say(c, EXIT_DONE, "%s is bound to %s already: nothing to do",
-			       d->addr, drv);
+		return ops_say(c, OPS_NOTHING_TO_DO, "%s is bound to %s already", d->addr,
+			       drv);
 	if (d->override && !streq(d->override, drv))
-		return ops_say(c, EXIT_REFUSED,
-			       "%s: driver_override names %s: the kernel would "
-			       "answer ENODEV; clear it with 'override %s --clear'",
-			       d->addr, d->override, d->addr);
+		return ops_say_errno(c, OPS_REJECTED, ENODEV,
+				     "%s: driver_override names %s: the kernel would "
+				     "answer ENODEV; clear it with 'override %s --clear'",
+				     d->addr, d->override, d->addr);
 	if (d->driver) {
 		/* The kernel matches before it looks at the device's driver. */
 		int match = driver_matches(c, d, drv);
 
 		if (match == 0)
-			return ops_say(c, EXIT_REFUSED,
-				       "%s: %s does not match the device: the kernel "
-				       "would answer ENODEV",
-				       d->addr, drv);
-		return ops_say(c, EXIT_REFUSED,
-			       "%s is bound to %s: the kernel would answer %s; "
-			       "unbind it first",
-			       d->addr, d->driver,
-			       match > 0
-				   ? "EBUSY"
-				   : "EBUSY (or ENODEV if the driver does not match it)");
+			return ops_say_errno(
+			    c, OPS_REJECTED, ENODEV,
+			    "%s: %s does not match the device: the kernel "
+			    "would answer ENODEV",
+			    d->addr, drv);
+		return ops_say_errno(
+		    c, OPS_REJECTED, EBUSY,
+		    "%s is bound to %s: the kernel would answer %s; "
+		    "unbind it first",
+		    d->addr, d->driver,
+		    match > 0 ? "EBUSY"
+			      : "EBUSY (or ENODEV if the driver does not match it)");
 	}
 	/* VFIO drivers also match by dynamic IDs (new_id), which sysfs does not show. */
 	if (kind != DRV_VFIO && driver_loaded(c->r, drv) &&
 	    driver_matches(c, d, drv) == 0)
-		return ops_say(c, EXIT_REFUSED,
-			       "%s: %s does not match the device: the kernel would "
-			       "answer ENODEV",
-			       d->addr, drv);
+		return ops_say_errno(c, OPS_REJECTED, ENODEV,
+				     "%s: %s does not match the device: the kernel would "
+				     "answer ENODEV",
+				     d->addr, drv);
 	if (kind == DRV_VFIO && !c->g)
-		return ops_say(c, EXIT_REFUSED,
+		return ops_say(c, OPS_NO_GROUP,
 			       "%s is in no IOMMU group: vfio-pci refuses it", d->addr);
 	if (kind == DRV_VFIO && (d->header == HDR_BRIDGE || d->header == HDR_CARDBUS))
-		return ops_say(c, EXIT_REFUSED,
-			       "%s is a bridge: vfio-pci refuses it (EINVAL)", d->addr);
+		return ops_say_errno(c, OPS_REJECTED, EINVAL,
+				     "%s is a bridge: vfio-pci refuses it (EINVAL)",
+				     d->addr);
 	if (kind == DRV_VFIO && d->sriov_numvfs > 0)
-		return ops_say(c, EXIT_REFUSED,
-			       "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
-			       "refuses it (EBUSY)",
-			       d->addr, d->sriov_numvfs);
+		return ops_say_errno(c, OPS_REJECTED, EBUSY,
+				     "%s: a PF with %d SR-IOV VFs enabled: vfio-pci "
+				     "refuses it (EBUSY)",
+				     d->addr, d->sriov_numvfs);
 	if (c->g && kind == DRV_KERNEL) {
 		if (c->g->n_holders) {
 			_cleanup_free_ char *h = holders_join(c->g, HOLDERS_SENTENCE);
 
 			/* Until the holder sets a container, the kernel binds, and breaks
 			 * it. */
-			return ops_say(
-			    c, EXIT_REFUSED,
+			return ops_say_errno(
+			    c, OPS_HELD, EBUSY,
 			    "group %d is held by %s: the kernel would "
 			    "answer EBUSY (or, before they set a container, bind "
 			    "and make "
@@ -463,46 +462,44 @@ static int plan_bind(struct ctx *c)
 			for (size_t i = 0; i < c->g->n_devs; i++)
 				if (c->g->devs[i]->kind == DRV_VFIO)
 					return ops_say(
-					    c, EXIT_REFUSED,
+					    c, OPS_HARMFUL,
 					    "group %d has %s on %s: before "
 					    "Linux 5.19 this bind crashes the kernel",
 					    c->g->number, c->g->devs[i]->addr,
 					    c->g->devs[i]->driver);
 		}
 		if (c->g->owner == OWNER_VFIO && !c->req->force)
-			return ops_say(
-			    c, EXIT_REFUSED,
-			    "group %d is ready for user space (vfio): binding "
-			    "%s makes it mixed and not viable (--force does it anyway)",
-			    c->g->number, drv);
+			return ops_say(c, OPS_UNSAFE,
+				       "group %d is ready for user space (vfio): binding "
+				       "%s makes it mixed and not viable",
+				       c->g->number, drv);
 	}
 	if (plan_module(c, drv) < 0)
-		return ops_say(c, EXIT_USAGE,
+		return ops_say(c, OPS_BAD_REQUEST,
 			       "no driver %s: not loaded, and no module by that name",
 			       drv);
 	plan_dev(&c->plan, d, drv, d->override);
 	plan_add(&c->plan, STEP_BIND, d->addr, drv);
-	return EXIT_DONE;
+	return OPS_DONE;
 }
 
-static int plan_override(struct ctx *c)
+static enum ops_outcome plan_override(struct ctx *c)
 {
 	const char *drv = c->req->driver;
-	int ret = drv ? check_driver_name(c, drv) : EXIT_DONE;
+	enum ops_outcome ret = drv ? check_driver_name(c, drv) : OPS_DONE;
 
 	if (ret || (ret = resolve(c, true)))
 		return ret;
 	if (streq_ptr(c->d->override, drv))
-		return ops_say(c, EXIT_DONE,
-			       "%s: driver_override is %s already: nothing to do",
+		return ops_say(c, OPS_NOTHING_TO_DO, "%s: driver_override is %s already",
 			       c->d->addr, drv ? drv : "clear");
 	plan_dev(&c->plan, c->d, c->d->driver, drv);
 	plan_add(&c->plan, STEP_SET_OVERRIDE, c->d->addr, drv);
-	return EXIT_DONE;
+	return OPS_DONE;
 }
 
 /* Each operation's plan, from the model. */
-int ops_plan(struct ctx *c)
+enum ops_outcome ops_plan(struct ctx *c)
 {
 	switch (c->req->kind) {
 	case OPS_CLAIM_GROUP: return plan_claim(c);
@@ -511,5 +508,5 @@ int ops_plan(struct ctx *c)
 	case OPS_BIND: return plan_bind(c);
 	case OPS_OVERRIDE: return plan_override(c);
 	}
-	return ops_say(c, EXIT_USAGE, "no such operation");
+	return ops_say(c, OPS_BAD_REQUEST, "no such operation");
 }

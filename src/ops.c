@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "exec.h"
-#include "exitcode.h"
 #include "group.h"
 #include "inuse.h"
 #include "lock.h"
@@ -22,18 +21,41 @@
 #include "records.h"
 #include "util.h"
 
-int ops_say(struct ctx *c, int code, const char *fmt, ...)
+static enum ops_outcome say(struct ctx *c, enum ops_outcome outcome, int err,
+			    const char *fmt, va_list ap) _printf_(4, 0);
+static enum ops_outcome say(struct ctx *c, enum ops_outcome outcome, int err,
+			    const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *msg = NULL;
-	va_list ap;
 
 	free(c->res->message);
 	c->res->message = NULL;
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) >= 0)
 		c->res->message = str_escape(msg);
+	c->res->outcome = outcome;
+	c->res->err = err;
+	return outcome;
+}
+
+enum ops_outcome ops_say(struct ctx *c, enum ops_outcome outcome, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	outcome = say(c, outcome, 0, fmt, ap);
 	va_end(ap);
-	return code;
+	return outcome;
+}
+
+enum ops_outcome ops_say_errno(struct ctx *c, enum ops_outcome outcome, int err,
+			       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	outcome = say(c, outcome, err, fmt, ap);
+	va_end(ap);
+	return outcome;
 }
 
 char *ops_auto_driver(const struct sysroot *r, const struct pci_device *d)
@@ -142,48 +164,49 @@ struct ops_request ops_request_make(enum ops_kind kind, const char *arg,
 }
 
 /*
- * The checks that come before any plan, and the lock: *lockfd, or -1 for a dry run. An
- * exit code, EXIT_DONE to go on; the message says why not.
+ * The checks that come before any plan, and the lock: *lockfd, or -1 for a dry run.
+ * OPS_DONE to go on; else the outcome, and the message says why not.
  */
-static int ops_begin(struct ctx *c, bool dry_run, double timeout, int *lockfd)
+static enum ops_outcome ops_begin(struct ctx *c, bool dry_run, double timeout,
+				  int *lockfd)
 {
 	pid_t holder = 0;
 
 	*lockfd = -1;
 	if (!c->r->live && !dry_run)
 		return c->req
-			   ? ops_say(c, EXIT_USAGE,
+			   ? ops_say(c, OPS_BAD_REQUEST,
 				     "a --sysroot tree is only read: add --dry-run")
 			   : ops_say(
-				 c, EXIT_USAGE,
+				 c, OPS_BAD_REQUEST,
 				 "recover works on the running system, not a --sysroot "
 				 "(add --dry-run to see its plan)");
 	if (!dry_run && geteuid() != 0)
-		return ops_say(c, EXIT_USAGE,
+		return ops_say(c, OPS_BAD_REQUEST,
 			       "%s writes to sysfs: run it as root (or add --dry-run)",
 			       c->op);
 	if (dry_run)
-		return EXIT_DONE;
+		return OPS_DONE;
 	*lockfd = lock_take(c->r, timeout, &holder);
 	if (*lockfd == -ETIMEDOUT)
 		return ops_say(
-		    c, EXIT_FAILED,
+		    c, OPS_LOCKED,
 		    "another dmaownctl (pid %d) holds the lock and has made no "
 		    "progress for %g s: gave up",
 		    (int)holder, timeout * LOCK_PATIENCE);
 	if (*lockfd < 0)
-		return ops_say(c, EXIT_FAILED,
-			       "cannot take the lock in /run/dmaownctl: %s",
-			       strerror(-*lockfd));
-	return EXIT_DONE;
+		return ops_say_errno(c, OPS_UNTOUCHED, -*lockfd,
+				     "cannot take the lock in /run/dmaownctl: %s",
+				     strerror(-*lockfd));
+	return OPS_DONE;
 }
 
 /*
  * The plan carried out: the journal first, then each step, then the end state read back;
  * on any failure everything is rolled back, and the journal is kept only when that fails
- * too. An exit code; the message says what went wrong.
+ * too. The outcome; the message says what went wrong.
  */
-static int ops_execute(struct ctx *c, struct exec *e, int lockfd)
+static enum ops_outcome ops_execute(struct ctx *c, struct exec *e, int lockfd)
 {
 	int ret;
 
@@ -197,15 +220,13 @@ static int ops_execute(struct ctx *c, struct exec *e, int lockfd)
 	}
 	ret = journal_write(c->r, &c->plan, c->op);
 	if (ret < 0)
-		return ops_say(c, EXIT_FAILED,
-			       "cannot write the journal: %s: nothing was changed",
-			       strerror(-ret));
+		return ops_say_errno(c, OPS_UNTOUCHED, -ret,
+				     "cannot write the journal: %s", strerror(-ret));
 	ret = exec_open(e, c->r, c->req->timeout);
 	if (ret < 0) {
 		journal_remove(c->r);
-		return ops_say(c, EXIT_FAILED,
-			       "cannot watch uevents: %s: nothing was changed",
-			       strerror(-ret));
+		return ops_say_errno(c, OPS_UNTOUCHED, -ret, "cannot watch uevents: %s",
+				     strerror(-ret));
 	}
 	e->kmod = steal_ptr(&c->kmod);
 	e->lockfd = lockfd;
@@ -214,89 +235,84 @@ static int ops_execute(struct ctx *c, struct exec *e, int lockfd)
 
 		if (rollback(e, &c->plan)) {
 			journal_remove(c->r);
-			return ops_say(c, EXIT_FAILED, "%s; everything is back as it was",
-				       why);
+			return ops_say(c, OPS_RESTORED, "%s", why);
 		}
-		return ops_say(
-		    c, EXIT_JOURNAL,
-		    "%s; and the rollback failed too (%s): run 'dmaownctl recover'", why,
-		    e->error ? e->error : "state differs");
+		return ops_say(c, OPS_NOT_RESTORED,
+			       "%s; and the rollback failed too (%s)", why,
+			       e->error ? e->error : "state differs");
 	}
 	if (!state_matches(c->r, &c->plan, true)) {
 		if (rollback(e, &c->plan)) {
 			journal_remove(c->r);
-			return ops_say(
-			    c, EXIT_FAILED,
-			    "the end state differs from the plan; everything is back "
-			    "as it was");
+			return ops_say(c, OPS_RESTORED,
+				       "the end state differs from the plan");
 		}
-		return ops_say(
-		    c, EXIT_JOURNAL,
-		    "the end state differs from the plan, and the rollback failed: "
-		    "run 'dmaownctl recover'");
+		return ops_say(c, OPS_NOT_RESTORED,
+			       "the end state differs from the plan, and the rollback "
+			       "failed");
 	}
 	claimed_update(c->r, &c->plan, c->op);
 	journal_remove(c->r);
-	return EXIT_DONE;
+	return OPS_DONE;
 }
 
 /* What a done operation says. */
-static int ops_done(struct ctx *c)
+static enum ops_outcome ops_done(struct ctx *c)
 {
 	const struct plan *p = &c->plan;
 
 	if (c->req->kind == OPS_CLAIM_GROUP && p->n_devs == 0)
 		return ops_say(
-		    c, EXIT_DONE,
+		    c, OPS_DONE,
 		    "group %d was claimed already: /dev/vfio/%d given to %u:%u", p->group,
 		    p->group, (unsigned)p->uid, (unsigned)p->gid);
 	if (c->req->kind == OPS_CLAIM_GROUP)
-		return ops_say(c, EXIT_DONE, "group %d claimed: %zu device%s on %s",
+		return ops_say(c, OPS_DONE, "group %d claimed: %zu device%s on %s",
 			       p->group, p->n_devs, p->n_devs == 1 ? "" : "s",
 			       p->devs[0].want_driver);
 	if (c->req->kind == OPS_RELEASE) {
 		_cleanup_free_ char *chosen = release_chosen(c->r, p);
 
-		return ops_say(c, EXIT_DONE, "group %d released%s%s%s", p->group,
+		return ops_say(c, OPS_DONE, "group %d released%s%s%s", p->group,
 			       chosen ? ": " : "", chosen ? chosen : "",
 			       chosen ? ", the kernel's choice for the modalias" : "");
 	}
-	return ops_say(c, EXIT_DONE, "%s: done", c->op);
+	return ops_say(c, OPS_DONE, "%s: done", c->op);
 }
 
-int ops_run(const struct sysroot *r, const struct ops_request *req,
-	    struct ops_result *res)
+enum ops_outcome ops_run(const struct sysroot *r, const struct ops_request *req,
+			 struct ops_result *res)
 {
 	struct ctx c = { .r = r, .req = req, .res = res, .op = op_name(req->kind) };
 	struct exec e = { 0 };
-	int lockfd = -1, ret;
+	enum ops_outcome ret;
+	int lockfd = -1, err;
 
 	memset(res, 0, sizeof(*res));
 	ret = ops_begin(&c, req->dry_run, req->timeout, &lockfd);
-	if (ret != EXIT_DONE)
+	if (ret != OPS_DONE)
 		return ret;
 	if (lockfd >= 0 && journal_exists(r)) {
 		ret = ops_say(
-		    &c, EXIT_JOURNAL,
-		    "an interrupted operation left its journal in /run/dmaownctl: "
-		    "run 'dmaownctl recover' first");
+		    &c, OPS_JOURNAL_PENDING,
+		    "an interrupted operation left its journal in /run/dmaownctl");
 		goto out;
 	}
-	ret = ops_model_load(r, req, &c.m);
-	if (ret < 0) {
-		ret = ops_say(&c, sysfs_error_bad_tree(ret) ? EXIT_USAGE : EXIT_FAILED,
-			      "cannot read sysfs: %s", strerror(-ret));
+	err = ops_model_load(r, req, &c.m);
+	if (err < 0) {
+		ret = ops_say_errno(
+		    &c, sysfs_error_bad_tree(err) ? OPS_BAD_TREE : OPS_UNTOUCHED, -err,
+		    "cannot read sysfs: %s", strerror(-err));
 		goto out;
 	}
 	ret = ops_plan(&c);
 	result_plan(res, &c.plan);
-	if (ret != EXIT_DONE || c.plan.n_steps == 0 || res->message)
+	if (ret != OPS_DONE || c.plan.n_steps == 0 || res->message)
 		goto out;
 	if (req->dry_run)
-		ret = ops_say(&c, EXIT_DONE,
-			      "%s: %zu step%s planned, nothing written (--dry-run)", c.op,
+		ret = ops_say(&c, OPS_PLANNED, "%s: %zu step%s planned", c.op,
 			      c.plan.n_steps, c.plan.n_steps == 1 ? "" : "s");
-	else if ((ret = ops_execute(&c, &e, lockfd)) == EXIT_DONE)
+	else if ((ret = ops_execute(&c, &e, lockfd)) == OPS_DONE)
 		ret = ops_done(&c);
 out:
 	exec_close(&e);
@@ -316,63 +332,61 @@ void ops_result_free(struct ops_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-int ops_recover(const struct sysroot *r, bool finish, bool dry_run, double timeout,
-		struct ops_result *res)
+enum ops_outcome ops_recover(const struct sysroot *r, bool finish, bool dry_run,
+			     double timeout, struct ops_result *res)
 {
 	struct ctx c = { .r = r, .res = res, .op = "recover" };
 	struct plan p, todo;
 	struct exec e = { 0 };
 	_cleanup_free_ char *op = NULL;
 	const char *why = NULL;
-	int lockfd = -1, ret;
+	enum ops_outcome ret;
+	int lockfd = -1, err;
 
 	memset(res, 0, sizeof(*res));
 	ret = ops_begin(&c, dry_run, timeout, &lockfd);
-	if (ret != EXIT_DONE)
+	if (ret != OPS_DONE)
 		return ret;
-	ret = journal_read(r, &p, &op, &why);
-	if (ret == -ENOENT) {
-		ret = ops_say(&c, EXIT_DONE,
-			      "no interrupted operation: nothing to recover");
+	err = journal_read(r, &p, &op, &why);
+	if (err == -ENOENT) {
+		ret =
+		    ops_say(&c, OPS_NOTHING_TO_DO, "no interrupted operation to recover");
 		goto out_lock;
 	}
-	if (ret < 0) {
+	if (err < 0) {
 		/* Nothing in it is used: the devices are put back by hand, then it is
 		 * removed. */
-		ret = ops_say(
-		    &c, EXIT_JOURNAL,
+		ret = ops_say_errno(
+		    &c, OPS_JOURNAL_DAMAGED, -err,
 		    "the journal in /run/dmaownctl is damaged (%s): "
 		    "nothing was changed; put the devices back by hand, then remove it",
-		    why ? why : strerror(-ret));
+		    why ? why : strerror(-err));
 		goto out_lock;
 	}
 	plan_restore(r, &p, &todo, finish);
 	result_plan(res, &todo);
 	if (dry_run) {
-		ret = ops_say(&c, EXIT_DONE,
-			      "recover: %zu step%s planned to %s the %s of group %d, "
-			      "nothing written (--dry-run)",
+		ret = ops_say(&c, OPS_PLANNED,
+			      "recover: %zu step%s planned to %s the %s of group %d",
 			      todo.n_steps, todo.n_steps == 1 ? "" : "s",
 			      finish ? "finish" : "roll back", op, p.group);
 		goto out;
 	}
-	ret = exec_open(&e, r, timeout);
-	if (ret == 0) {
+	err = exec_open(&e, r, timeout);
+	if (err == 0) {
 		e.stop_after = -1;
 		e.lockfd = lockfd;
-		ret = plan_execute(&e, &todo, 0);
+		err = plan_execute(&e, &todo, 0);
 	}
-	if (ret == 0 && state_matches(r, &p, finish)) {
+	if (err == 0 && state_matches(r, &p, finish)) {
 		if (finish)
 			claimed_update(r, &p, op);
 		journal_remove(r);
-		ret = ops_say(&c, EXIT_DONE, "%s of group %d %s", op, p.group,
+		ret = ops_say(&c, OPS_DONE, "%s of group %d %s", op, p.group,
 			      finish ? "finished"
 				     : "rolled back: every device is as it was");
 	} else {
-		ret = ops_say(&c, EXIT_JOURNAL,
-			      "could not %s the %s of group %d: %s; the journal "
-			      "is kept",
+		ret = ops_say(&c, OPS_JOURNAL_KEPT, "could not %s the %s of group %d: %s",
 			      finish ? "finish" : "roll back", op, p.group,
 			      e.error ? e.error : "the state differs");
 	}

@@ -148,16 +148,18 @@ static unsigned cfg_word(const uint8_t *cfg, size_t len, unsigned pos)
 }
 
 /* libpci's capability walk (its loop guards included) over config space read here. */
-static bool find_caps(uint8_t *cfg, int *exp, int *acs)
+static bool find_caps(uint8_t *cfg, int *exp, int *acs, int *pm)
 {
 	struct pci_dev *volatile d = NULL;
 	struct pci_cap *c;
 
-	*exp = *acs = -1;
+	*exp = *acs = *pm = -1;
 	if (!PCI_CALL((void)0, d = pci_get_dev(pacc, 0, 0, 0, 0)))
 		return false;
 	pci_setup_cache(d, cfg, CFG_SIZE);
 	if (!PCI_CALL((void)0, {
+		    c = pci_find_cap(d, PCI_CAP_ID_PM, PCI_CAP_NORMAL);
+		    *pm = c ? (int)c->addr : -1;
 		    c = pci_find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL);
 		    *exp = c ? (int)c->addr : -1;
 		    c = c ? pci_find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED) : NULL;
@@ -173,7 +175,7 @@ int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *cap
 	_cleanup_free_ char *rel = NULL;
 	uint8_t *cfg;
 	ssize_t n;
-	int exp, acs;
+	int exp, acs, pm;
 
 	memset(caps, 0, sizeof(*caps));
 	caps->pcie_type = -1;
@@ -189,7 +191,7 @@ int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *cap
 	}
 	/* Unprivileged reads of config space stop after the first 64 bytes. */
 	caps->readable = n > 0x40;
-	if (n < 0x40 || !find_caps(cfg, &exp, &acs)) {
+	if (n < 0x40 || !find_caps(cfg, &exp, &acs, &pm)) {
 		free(cfg);
 		return n < 0x40 ? -EIO : -EINVAL;
 	}
@@ -199,6 +201,16 @@ int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *cap
 		    (int)((cfg_word(cfg, (size_t)n, (unsigned)exp + PCI_EXP_FLAGS) &
 			   PCI_EXP_FLAGS_TYPE) >>
 			  4);
+		if ((size_t)exp + PCI_EXP_DEVCAP + 4 <= (size_t)n)
+			caps->flr = (cfg_word(cfg, (size_t)n,
+					      (unsigned)exp + PCI_EXP_DEVCAP + 2) &
+				     (PCI_EXP_DEVCAP_FLRESET >> 16)) != 0;
+	}
+	if (pm >= 0 && (size_t)pm + PCI_PM_CTRL + 2 <= (size_t)n) {
+		caps->pm = true;
+		caps->pm_no_soft_reset =
+		    (cfg_word(cfg, (size_t)n, (unsigned)pm + PCI_PM_CTRL) &
+		     PCI_PM_CTRL_NO_SOFT_RST) != 0;
 	}
 	if (caps->readable && !caps->pcie) {
 		/* Conventional PCI has no extended config space, so no ACS. */

@@ -20,6 +20,9 @@ struct pci_caps {
 	int pcie_type; /* PCI_EXP_TYPE_* from its flags, -1 without */
 	enum acs_state acs;
 	unsigned acs_ctrl;
+	bool flr;	       /* PCI Express Function Level Reset (DevCap) */
+	bool pm;	       /* a power management capability */
+	bool pm_no_soft_reset; /* ... whose D3hot to D0 keeps the state: no PM reset */
 };
 
 int pciinfo_open(const struct sysroot *r);
@@ -29,8 +32,9 @@ const char *pciinfo_device_name(unsigned vendor, unsigned device, char *buf, siz
 const char *pciinfo_vendor_name(unsigned vendor, char *buf, size_t size);
 const char *pciinfo_class_name(unsigned long cls, char *buf, size_t size);
 /*
- * The PCI Express type and ACS of a device, from its config space read below the root.
- * Any error, libpci's too, is that device's alone: -errno, with caps set to unknown.
+ * The PCI Express type, ACS, FLR and power management of a device, from its config space
+ * read below the root. Any error, libpci's too, is that device's alone: -errno, with caps
+ * set to unknown.
  */
 int pciinfo_caps(const struct sysroot *r, const char *addr, struct pci_caps *caps);
 const char *pciinfo_pcie_type_name(int type);

@@ -2,6 +2,7 @@
 /* top's keys, and the actions behind them: details, help, claim and release. */
 #include "config.h"
 
+#include "outcome.h"
 #include "top-internal.h"
 
 static const char *const top_help_text[] = {
@@ -90,18 +91,19 @@ static void top_plan(struct top *t, enum ops_kind kind)
 	const struct iommu_group *g = top_model_selected(&t->vm);
 	struct ops_request req = top_request(t, kind, true);
 	struct ops_result res;
-	int code;
+	_cleanup_free_ char *line = NULL;
 
 	if (t->view == VIEW_DETAILS)
 		g = top_model_find(&t->vm.m, t->text_group);
 	if (!g || top_plan_refused(t, kind == OPS_CLAIM_GROUP ? 'c' : 'r'))
 		return;
 	snprintf(t->pending_arg, sizeof(t->pending_arg), "%d", g->number);
-	code = ops_run(t->o->root, &req, &res);
-	if (code != EXIT_DONE || res.n_plan == 0) {
+	ops_run(t->o->root, &req, &res);
+	if (!ops_succeeded(res.outcome) || res.n_plan == 0) {
 		/* A refusal, or nothing to do: the same line that the command prints. */
-		top_message(t, code != EXIT_DONE, "%s",
-			    res.message ? res.message : "nothing to do");
+		line = outcome_line(&res);
+		top_message(t, !ops_succeeded(res.outcome), "%s",
+			    line ? line : "nothing to do");
 		ops_result_free(&res);
 		return;
 	}
@@ -120,20 +122,22 @@ static void top_apply(struct top *t)
 {
 	struct ops_request req = top_request(t, t->pending, false);
 	struct ops_result res;
-	int code;
+	_cleanup_free_ char *line = NULL;
+	bool failed;
 
 	t->view = VIEW_LIST;
 	top_message(t, false, "%s %s: at work...", top_op_name(t->pending),
 		    t->pending_arg);
 	top_draw(t);
-	code = ops_run(t->o->root, &req, &res);
+	failed = !ops_succeeded(ops_run(t->o->root, &req, &res));
+	line = outcome_line(&res);
 	/* The result, not the changes that it made, is what the status line says. */
 	top_reload(t, false);
-	if (res.message)
-		top_message(t, code != EXIT_DONE, "%s", res.message);
+	if (line)
+		top_message(t, failed, "%s", line);
 	else
-		top_message(t, code != EXIT_DONE, "%s %s: %s", top_op_name(t->pending),
-			    t->pending_arg, code == EXIT_DONE ? "done" : "failed");
+		top_message(t, failed, "%s %s: %s", top_op_name(t->pending),
+			    t->pending_arg, failed ? "failed" : "done");
 	ops_result_free(&res);
 }
 

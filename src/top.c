@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
+#include "check.h"
 #include "pciinfo.h"
 #include "testhooks.h"
 #include "top-internal.h"
@@ -53,9 +54,21 @@ void top_text_set(struct top *t, const char *title, char **lines, size_t n)
 	t->text_title = xstrdup(title);
 }
 
+/* A group's findings that stand in its way: warnings and what blocks it. */
+static void top_check_lines(const struct findings *f, char ***lines, size_t *n)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->v[i].severity >= SEV_WARNING)
+			strv_push(lines, n,
+				  xasprintf("    %s %s: %s",
+					    check_severity_name(f->v[i].severity),
+					    f->v[i].code, f->v[i].message));
+}
+
 int top_text_show(struct top *t, const struct iommu_group *g)
 {
-	_cleanup_free_ char *title = NULL;
+	_cleanup_free_ char *title = NULL, *refusal = NULL;
+	struct check_group cg;
 	char **lines = NULL;
 	size_t n = 0;
 	int r;
@@ -63,7 +76,16 @@ int top_text_show(struct top *t, const struct iommu_group *g)
 	r = top_model_show(&t->vm.m, g, &lines, &n);
 	if (r < 0)
 		return r;
-	title = xasprintf("show %d", g->number);
+	/* check's verdict on the group, and what is in its way, below what show prints */
+	refusal = check_claim_refusal(t->o->root, g, t->o->ops.timeout);
+	check_group(t->o->root, &t->vm.m, g, refusal, NULL, &cg);
+	strv_push(&lines, &n, xasprintf("  check: %s", check_verdict_name(cg.verdict)));
+	top_check_lines(&cg.f, &lines, &n);
+	for (size_t i = 0; i < cg.n_devs; i++)
+		top_check_lines(&cg.devs[i].f, &lines, &n);
+	title =
+	    xasprintf("show %d (check: %s)", g->number, check_verdict_name(cg.verdict));
+	check_group_free(&cg);
 	top_text_set(t, title, lines, n);
 	t->text_group = g->number;
 	return 0;

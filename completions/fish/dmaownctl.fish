@@ -130,6 +130,9 @@ complete -c dmaownctl -n __dmaownctl_needs_command -a apply -d 'Claim the groups
 complete -c dmaownctl -n __dmaownctl_needs_command -a snapshot -d 'Copy the PCI and IOMMU part of sysfs into DIR'
 complete -c dmaownctl -n __dmaownctl_needs_command -a metrics -d "The state for Prometheus, with the configured claims' drift"
 complete -c dmaownctl -n '__dmaownctl_cmd_in metrics' -s o -l output -r -F -d 'Write to FILE, atomically'
+complete -c dmaownctl -n __dmaownctl_needs_command -a check -d 'Can the groups be passed through, and what stops them'
+complete -c dmaownctl -n '__dmaownctl_cmd_in check' -s J -l json -d 'JSON output'
+complete -c dmaownctl -n '__dmaownctl_cmd_in check' -l owner -x -a '(__dmaownctl_owner)' -d 'Can USER open /dev/vfio/N'
 
 # Output options: list, show
 set -l out list show
@@ -155,7 +158,7 @@ complete -c dmaownctl -n '__dmaownctl_cmd_in apply' -l udev -d 'The run of the u
 complete -c dmaownctl -n '__dmaownctl_cmd_in apply' -l early -d 'The run from the initramfs, to the kernel log'
 
 # Arguments
-complete -c dmaownctl -n '__dmaownctl_cmd_in list; or __dmaownctl_arg show 0; or __dmaownctl_arg claim-group 0; or __dmaownctl_arg release 0' -a '(__dmaownctl_groups; __dmaownctl_devices)'
+complete -c dmaownctl -n '__dmaownctl_cmd_in list check; or __dmaownctl_arg show 0; or __dmaownctl_arg claim-group 0; or __dmaownctl_arg release 0' -a '(__dmaownctl_groups; __dmaownctl_devices)'
 complete -c dmaownctl -n '__dmaownctl_arg unbind 0; or __dmaownctl_arg bind 0; or __dmaownctl_arg override 0; or __dmaownctl_arg apply 0' -a '(__dmaownctl_devices)'
 complete -c dmaownctl -n '__dmaownctl_arg bind 1' -a '(__dmaownctl_drivers)' -d driver
 complete -c dmaownctl -n '__dmaownctl_arg override 1' -a '(__dmaownctl_drivers)' -d driver

@@ -50,10 +50,6 @@ fi
 
 # Terminal streams are read as a UTF-8 terminal would.
 export LC_ALL=C.UTF-8
-# Which commands this binary has (check is newer than some builds).
-has_check=0
-"$DMAOWNCTL" --help 2>/dev/null | grep -q '^ check ' && has_check=1
-
 # ctime and mtime change with any write, chmod, rename or new entry.
 canary_sum() {
 	find "$canary" -printf '%p %y %s %m %l %C@ %T@\n' | md5sum
@@ -149,7 +145,8 @@ while read -r tree target flags; do
 		run "$tree" unbind-dry-run unbind --dry-run "$target"
 		run "$tree" apply-dry-run apply --dry-run
 		run "$tree" metrics metrics
-		[ "$has_check" = 1 ] && run "$tree" check check "$target"
+		run "$tree" check check "$target"
+		run "$tree" check-J check -J
 		mkdir -p "$hw/s"
 		run "$tree" snapshot snapshot "$hw/s/$tree"
 	fi

@@ -186,7 +186,7 @@ else
 fi
 rm -f "$run/journal"
 traced --sysroot "$tree" recover --dry-run
-if [ "$rc" -eq 0 ] && [ -z "$writes" ] && grep -q "nothing to recover" "$WORKDIR/out"; then
+if [ "$rc" -eq 0 ] && [ -z "$writes" ] && grep -q "no interrupted operation to recover: nothing to do" "$WORKDIR/out"; then
 	pass records-recover-dry-run-without-journal
 else
 	fail records-recover-dry-run-without-journal "rc=$rc: $(head -c 200 "$WORKDIR/out" "$WORKDIR/err")"

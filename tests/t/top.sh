@@ -6,7 +6,7 @@
 
 # The tests on the largest fixture; each SKIPs with the reason when it cannot run.
 fixture_tests="top-80x24-layout top-end-key-reaches-last-group top-help top-filter
-	top-details top-snapshot-c-does-nothing top-resize-redraws top-q-restores-terminal
+	top-details top-details-check top-snapshot-c-does-nothing top-resize-redraws top-q-restores-terminal
 	top-ctrl-c-restores-terminal top-sigterm-restores-terminal
 	top-dry-run-shows-the-claim-plan top-idle-makes-no-system-calls top-honours-no-color"
 
@@ -332,6 +332,13 @@ if wait_for "^show $big" && wait_for '^  owner: '; then
 	fi
 else
 	fail top-details "$(screen | sed -n '2,4p' | brief)"
+fi
+# the details' title carries check's verdict on the group, as check itself gives it
+verdict=$("$DMAOWNCTL" --sysroot "$root" check "$big" 2>/dev/null | sed -n "s/^group $big: //p")
+if [ -n "$verdict" ] && screen | grep -q "^show $big (check: $verdict)"; then
+	pass top-details-check
+else
+	fail top-details-check "check says '$verdict': $(screen | grep '^show' | brief)"
 fi
 tm send-keys -t top Escape
 wait_for 'GROUP OWNER' >/dev/null
