@@ -17,6 +17,7 @@
 #include "check.h"
 #include "isolation.h"
 #include "modules.h"
+#include "names.h"
 #include "outcome.h"
 #include "pciinfo.h"
 #include "util.h"
@@ -181,8 +182,14 @@ static int remapping_chips(const struct sysroot *r, char **chips)
 	     w = strtok_r(NULL, " \t\n", &save)) {
 		bool seen = false;
 
-		if (!startswith(w, "IR-") || strlen(w) > 32)
+		char *dash;
+
+		if (!startswith(w, "IR-") || strlen(w) > 64)
 			continue;
+		/* a per-device domain: IR-PCI-MSIX-0000:00:02.0 */
+		dash = strrchr(w, '-');
+		if (dash && pci_addr_valid(dash + 1))
+			*dash = '\0';
 		for (size_t i = 0; i < n && !seen; i++)
 			seen = streq(v[i], w);
 		if (!seen)
