@@ -238,6 +238,7 @@ sysvm_image() {
 	install -m 644 "$sysvm_here/guest/lib.sh" "$root/usr/local/lib/sysbench/lib.sh"
 	install -m 644 "$sysvm_here/scenarios/"*.sh "$root/usr/local/lib/sysbench/scenarios/"
 	install -m 644 "$sysvm_here/conf/"*.conf "$root/usr/local/lib/sysbench/conf/"
+	install -D -m 644 -t "$root/usr/local/lib/sysbench/ansible" "$sysvm_here/ansible/"*.yml
 	install -m 644 "$sysvm_here/guest/sysbench.service" "$root/etc/systemd/system/"
 	install -D -m 644 "$sysvm_here/guest/bench.network" "$root/etc/systemd/network/10-bench.network"
 	echo sysvm >"$root/etc/hostname"
