@@ -223,8 +223,9 @@ hres() {
 # sysvm_image BASE DEB: the run's image, set up as dmaownctl(8), BOOT CLAIMS says: the base
 # tree unpacked, the bench's guest side added, the configuration written and the package
 # installed with dpkg (its update-initramfs trigger puts the claims into the initramfs;
-# written first, the configuration saves a second mkinitramfs). Leaves $vm_work/root (the
-# tree, free to change once root.img is made of it), root.img (ext4), vmlinuz, initrd-good.
+# written first, the configuration saves a second mkinitramfs), the Ansible collection
+# installed. Leaves $vm_work/root (the tree, free to change once root.img is made of it),
+# root.img (ext4), vmlinuz, initrd-good.
 sysvm_image() {
 	local base=$1 deb=$2 root=$vm_work/root rel before en size
 	mkdir -p "$root"
@@ -237,6 +238,7 @@ sysvm_image() {
 	install -m 644 "$sysvm_here/guest/lib.sh" "$root/usr/local/lib/sysbench/lib.sh"
 	install -m 644 "$sysvm_here/scenarios/"*.sh "$root/usr/local/lib/sysbench/scenarios/"
 	install -m 644 "$sysvm_here/conf/"*.conf "$root/usr/local/lib/sysbench/conf/"
+	install -D -m 644 -t "$root/usr/local/lib/sysbench/ansible" "$sysvm_here/ansible/"*.yml
 	install -m 644 "$sysvm_here/guest/sysbench.service" "$root/etc/systemd/system/"
 	install -D -m 644 "$sysvm_here/guest/bench.network" "$root/etc/systemd/network/10-bench.network"
 	echo sysvm >"$root/etc/hostname"
@@ -285,6 +287,7 @@ sysvm_image() {
 	else
 		hres "PASS: sysvm/image/package-rebuilds-initramfs"
 	fi
+	sysvm_collection "$root"
 	cp "$root/boot/initrd.img-$rel" "$vm_work/initrd-good"
 	cp "$root/boot/vmlinuz-$rel" "$vm_work/vmlinuz"
 	sysvm_check_initramfs good "$vm_work/initrd-good"
@@ -292,6 +295,26 @@ sysvm_image() {
 	size=$(($(du -sm "$root" | cut -f 1) + 512))
 	truncate -s "${size}M" "$vm_work/root.img"
 	mkfs.ext4 -q -F -L sysvm -d "$root" "$vm_work/root.img" || return 1
+}
+
+# sysvm_collection ROOT: the Ansible collection as its README has an admin install it,
+# made from the tracked files of contrib/ansible: ansible-galaxy (the image's own) builds
+# it and installs it into the system's collections path, where ansible-playbook finds it
+sysvm_collection() {
+	local root=$1 top src=$1/tmp/collection
+	top=$(cd "$sysvm_here/../.." && pwd)
+	mkdir -p "$src"
+	if git -C "$top" ls-files -z contrib/ansible | (cd "$top" && xargs -0 -r cp --parents -t "$src") &&
+		[ -f "$src/contrib/ansible/galaxy.yml" ] &&
+		sysvm_chroot "$root" env HOME=/tmp/collection LC_ALL=C.UTF-8 sh -e -c '
+			ansible-galaxy collection build --output-path /tmp/collection /tmp/collection/contrib/ansible
+			ansible-galaxy collection install -p /usr/share/ansible/collections \
+				/tmp/collection/dmaownctl-dmaownctl-*.tar.gz' >"$vm_work/collection.log" 2>&1; then
+		hres "PASS: sysvm/image/ansible-collection-installs"
+	else
+		hres "FAIL: sysvm/image/ansible-collection-installs: $(tail -n 5 "$vm_work/collection.log" 2>/dev/null | tr '\n' ' ')"
+	fi
+	rm -rf "$src"
 }
 
 # sysvm_image_bad: the initramfs that update-initramfs -u makes once the guest has written
