@@ -53,10 +53,11 @@ static void print_text(const struct check_report *rep)
 			const struct check_device *cd = &cg->devs[j];
 			_cleanup_free_ char *drv =
 			    str_escape(cd->d->driver ? cd->d->driver : "no driver");
-			_cleanup_free_ char *resets =
+			_cleanup_free_ char *raw =
 			    cd->reset_methods
 				? strv_join(cd->reset_methods, cd->n_reset_methods, " ")
 				: NULL;
+			_cleanup_free_ char *resets = raw ? str_escape(raw) : NULL;
 
 			printf("  %s (%s), reset: %s\n", cd->d->addr, drv,
 			       resets		 ? resets
@@ -136,7 +137,7 @@ static int print_json(const struct check_report *rep)
 				resets = json_object_new_array();
 				for (size_t k = 0; k < cd->n_reset_methods; k++)
 					json_object_array_add(
-					    resets, json_text(cd->reset_methods[k]));
+					    resets, json_raw(cd->reset_methods[k]));
 			}
 			json_object_object_add(d, "reset_methods", resets);
 			json_object_object_add(d, "findings", json_findings(&cd->f));
@@ -225,6 +226,7 @@ int cmd_check(struct ctl *c)
 	for (size_t i = 0; i < rep.n_groups; i++)
 		if (rep.groups[i].verdict > worst)
 			worst = rep.groups[i].verdict;
+	r = 0;
 	if (c->out.json)
 		r = print_json(&rep);
 	else

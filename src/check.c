@@ -363,24 +363,6 @@ void check_host(const struct sysroot *r, const struct model *m, struct findings 
 
 /* --- devices ----------------------------------------------------------------------- */
 
-char **check_reset_methods(const struct sysroot *r, const struct pci_device *d,
-			   bool *known)
-{
-	_cleanup_free_ char *rel =
-	    xasprintf("sys/bus/pci/devices/%s/reset_method", d->addr);
-	char buf[256], **v = NULL, *save = NULL;
-	size_t n = 0;
-	int ret = sysfs_read_file(r, rel, buf, sizeof(buf));
-
-	/* The kernel removes the file of a device without a reset method. */
-	*known = ret >= 0 || ret == -ENOENT;
-	if (ret < 0)
-		return NULL;
-	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		strv_push(&v, &n, str_escape(w));
-	return v;
-}
-
 static bool has_word(char **v, const char *w)
 {
 	for (size_t i = 0; v && v[i]; i++)
@@ -402,7 +384,8 @@ static void check_reset(const struct sysroot *r, const struct model *m,
 {
 	const struct pci_device *d = cd->d;
 	char **v = cd->reset_methods;
-	_cleanup_free_ char *joined = v ? strv_join(v, cd->n_reset_methods, " ") : NULL;
+	_cleanup_free_ char *raw = v ? strv_join(v, cd->n_reset_methods, " ") : NULL;
+	_cleanup_free_ char *joined = raw ? str_escape(raw) : NULL;
 	_cleanup_free_ char *evidence = NULL, *outside = NULL;
 	struct pci_caps caps;
 	char **others = NULL;
@@ -468,10 +451,8 @@ static void check_device(const struct sysroot *r, const struct model *m,
 	bool endpoint = d->header != HDR_BRIDGE && d->header != HDR_CARDBUS &&
 			(d->class >> 8) != 0x0600;
 
-	cd->reset_methods = check_reset_methods(r, d, &cd->reset_known);
-	for (cd->n_reset_methods = 0;
-	     cd->reset_methods && cd->reset_methods[cd->n_reset_methods];)
-		cd->n_reset_methods++;
+	cd->reset_methods =
+	    device_reset_methods(m, d, &cd->n_reset_methods, &cd->reset_known);
 	if (!endpoint)
 		return; /* bridges stay on their port driver */
 	check_reset(r, m, g, cd);

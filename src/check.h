@@ -80,8 +80,3 @@ char *check_claim_refusal(const struct sysroot *r, const struct iommu_group *g,
 const char *check_verdict_name(enum severity worst);
 const char *check_severity_name(enum severity s);
 enum severity findings_worst(const struct findings *f);
-
-/* The reset methods of D as its reset_method lists them (NULL-terminated), NULL when it
- * has none or the kernel has no reset_method; *known says which. */
-char **check_reset_methods(const struct sysroot *r, const struct pci_device *d,
-			   bool *known);

@@ -342,6 +342,24 @@ char *device_attr(const struct model *m, const struct pci_device *d, const char 
 	return xstrdup(buf);
 }
 
+char **device_reset_methods(const struct model *m, const struct pci_device *d, size_t *n,
+			    bool *known)
+{
+	_cleanup_free_ char *rel =
+	    xasprintf("sys/bus/pci/devices/%s/reset_method", d->addr);
+	char buf[256], **v = NULL, *save = NULL;
+	int ret = m->root ? sysfs_read_file(m->root, rel, buf, sizeof(buf)) : -ENOENT;
+
+	*n = 0;
+	*known = ret >= 0 || (ret == -ENOENT && m->kernel_release &&
+			      !kernel_older_than(m->kernel_release, 5, 15));
+	if (ret < 0)
+		return NULL;
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		strv_push(&v, n, xstrdup(w));
+	return v;
+}
+
 struct pci_device *devices_find(const struct pci_device *devs, size_t n, const char *addr)
 {
 	struct pci_device key;

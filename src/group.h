@@ -131,6 +131,14 @@ char *group_attr(const struct model *m, const struct iommu_group *g, const char 
  * absent. */
 char *device_attr(const struct model *m, const struct pci_device *d, const char *attr);
 
+/*
+ * D's reset methods as its reset_method lists them ("flr", "pm", "bus", ...), malloc'd
+ * and NULL-terminated, into *n; NULL when it has none (the kernel removes the file) or
+ * when that is unknown (no reset_method before Linux 5.15, or unreadable): *known.
+ */
+char **device_reset_methods(const struct model *m, const struct pci_device *d, size_t *n,
+			    bool *known);
+
 /* The device at ADDR, the group numbered NUMBER, or NULL. */
 struct pci_device *model_find_device(const struct model *m, const char *addr);
 struct iommu_group *model_find_group(const struct model *m, int number);

@@ -6,8 +6,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "group.h"
@@ -18,17 +20,6 @@
 #include "plan.h"
 #include "records.h"
 #include "util.h"
-
-/* --- the kernel's version: before 5.19 a wrong bind in a used group crashed it --- */
-
-static bool kernel_before(const char *release, int major, int minor)
-{
-	int a = 0, b = 0;
-
-	if (!release || sscanf(release, "%d.%d", &a, &b) != 2)
-		return false;
-	return a < major || (a == major && b < minor);
-}
 
 /* libkmod's indexes cost a few milliseconds to load: only when a plan needs them. */
 static struct kmod_ctx *ctx_kmod(struct ctx *c)
@@ -152,6 +143,19 @@ static enum ops_outcome plan_owner(struct ctx *c)
 	return OPS_DONE;
 }
 
+/* Whether the group's node is --owner's already, mode 0660: looked up beneath the root.
+ */
+static bool node_owned(struct ctx *c)
+{
+	_cleanup_free_ char *node = xasprintf("dev/vfio/%d", c->g->number);
+	_cleanup_close_ int fd = sysfs_open(c->r, node, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       st.st_uid == c->plan.uid && st.st_gid == c->plan.gid &&
+	       (st.st_mode & 07777) == 0660;
+}
+
 static enum ops_outcome plan_claim(struct ctx *c)
 {
 	const char *want = c->req->driver ? c->req->driver : "vfio-pci";
@@ -184,6 +188,11 @@ static enum ops_outcome plan_claim(struct ctx *c)
 	if (c->g->owner == OWNER_VFIO && !c->plan.chown)
 		return ops_say(c, OPS_NOTHING_TO_DO, "group %d is claimed already",
 			       c->g->number);
+	if (c->g->owner == OWNER_VFIO && node_owned(c))
+		return ops_say(
+		    c, OPS_NOTHING_TO_DO,
+		    "group %d is claimed already, /dev/vfio/%d is %u:%u mode 0660",
+		    c->g->number, c->g->number, c->plan.uid, c->plan.gid);
 
 	for (size_t i = 0; i < c->g->n_devs; i++) {
 		struct pci_device *d = c->g->devs[i];
@@ -191,10 +200,11 @@ static enum ops_outcome plan_claim(struct ctx *c)
 
 		/* vfio-pci would take it (its header is a device's): the host's own. */
 		if ((d->class >> 8) == 0x0600)
-			return ops_say(c, OPS_HARMFUL,
-				       "%s is a host bridge: the host's own, never passed "
-				       "through",
-				       d->addr);
+			return ops_say(
+			    c, OPS_HARMFUL,
+			    "%s is a host bridge: the host's own, never passed "
+			    "through",
+			    d->addr);
 		if (d->header == HDR_BRIDGE || d->header == HDR_CARDBUS) {
 			/* vfio-pci refuses bridges; a port driver may stay (managed DMA).
 			 */
@@ -458,7 +468,8 @@ static enum ops_outcome plan_bind(struct ctx *c)
 			    "the group unusable for them)",
 			    c->g->number, h);
 		}
-		if (kernel_before(c->m.kernel_release, 5, 19)) {
+		/* before 5.19 a wrong bind in a used group crashed the kernel */
+		if (kernel_older_than(c->m.kernel_release, 5, 19)) {
 			for (size_t i = 0; i < c->g->n_devs; i++)
 				if (c->g->devs[i]->kind == DRV_VFIO)
 					return ops_say(

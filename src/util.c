@@ -453,3 +453,12 @@ double now_monotonic(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+bool kernel_older_than(const char *release, int major, int minor)
+{
+	int a = 0, b = 0;
+
+	if (!release || sscanf(release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a < major || (a == major && b < minor);
+}

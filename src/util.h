@@ -102,6 +102,10 @@ void strv_free(char **v);
 
 const char *errno_name(int err);
 
+/* Whether the kernel RELEASE ("6.1.0-18-amd64") is older than MAJOR.MINOR; false when it
+ * cannot be read. */
+bool kernel_older_than(const char *release, int major, int minor);
+
 /*
  * The one rule for every string from the system that a terminal or a shell reads, the one
  * libsmartcols applies to the cells of list: a control byte, a character that is not

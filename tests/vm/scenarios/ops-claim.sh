@@ -99,6 +99,17 @@ dmaownctl claim-group "$G_MULTI" --owner 4242:4343 >/tmp/out 2>&1 || rc=$?
 expect owner-exit 0 "$rc"
 expect owner-mode "crw-rw----" "$(ls -l "/dev/vfio/$G_MULTI" | cut -c1-10)"
 expect owner-ids "4242 4343" "$(stat -c '%u %g' "/dev/vfio/$G_MULTI")"
+# the same again: nothing to do, no step planned (Ansible's idempotence rests on it)
+rc=0
+dmaownctl claim-group "$G_MULTI" --owner 4242:4343 --dry-run >/tmp/out 2>&1 || rc=$?
+expect owner-again-exit 0 "$rc"
+expect owner-again-no-step "" "$(grep '^echo\|^chown\|^printf' /tmp/out)"
+expect owner-again-nothing-to-do yes "$(grep -q 'nothing to do' /tmp/out && echo yes || echo no)"
+# another owner: the chown is planned
+rc=0
+dmaownctl claim-group "$G_MULTI" --owner 4242:4242 >/tmp/out 2>&1 || rc=$?
+expect owner-other-exit 0 "$rc"
+expect owner-other-ids "4242 4242" "$(stat -c '%u %g' "/dev/vfio/$G_MULTI")"
 dmaownctl release "$G_MULTI" >/dev/null 2>&1
 
 # release without a record (a reboot, another tool): the kernel's own choice by modalias
