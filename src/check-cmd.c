@@ -173,12 +173,16 @@ static void add_group(struct ctl *c, const struct model *m, const struct iommu_g
 
 int cmd_check(struct ctl *c)
 {
-	const struct check_opts o = { .owner = c->owner };
+	const struct check_opts o = { .owner = c->owner, .memory = c->memory };
 	struct check_report rep = { 0 };
 	enum severity worst;
 	struct model m;
-	int r = model_load(&c->root, &m);
+	int r;
 
+	if (c->memory && !c->owner)
+		return fail(EXIT_USAGE,
+			    "--memory goes with --owner USER: whose limit to check");
+	r = model_load(&c->root, &m);
 	if (r < 0) {
 		model_free(&m);
 		return fail(sysfs_error_bad_tree(r) ? EXIT_USAGE : EXIT_FAILED,

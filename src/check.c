@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -517,20 +518,106 @@ static bool may_open(const struct stat *st, const struct passwd *pw)
 	return (st->st_mode & 0006) == 0006;
 }
 
+/*
+ * The locked-memory limit of a process that UID runs now (/proc/PID/limits): VFIO's type1
+ * IOMMU counts every pinned page of the guest against it. Bytes, ULLONG_MAX for
+ * unlimited; -ENOENT when no process of UID runs, or when they cannot be read.
+ */
+static int memlock_of(const struct sysroot *r, uid_t uid, unsigned long long *limit,
+		      long *pid)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	if (sysfs_opendir(r, "proc", &d) < 0)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *st = NULL, *lim = NULL;
+		char buf[8192], *line;
+		unsigned long real;
+		unsigned long long v;
+
+		if (strspn(de->d_name, "0123456789") != strlen(de->d_name))
+			continue;
+		st = xasprintf("proc/%s/status", de->d_name);
+		if (sysfs_read_file(r, st, buf, sizeof(buf)) < 0 ||
+		    !(line = strstr(buf, "\nUid:")) ||
+		    sscanf(line + 5, "%lu", &real) != 1 || real != uid)
+			continue;
+		lim = xasprintf("proc/%s/limits", de->d_name);
+		if (sysfs_read_file(r, lim, buf, sizeof(buf)) < 0 ||
+		    !(line = strstr(buf, "Max locked memory")))
+			continue;
+		line += strlen("Max locked memory");
+		line += strspn(line, " ");
+		*pid = strtol(de->d_name, NULL, 10);
+		if (startswith(line, "unlimited")) {
+			*limit = ULLONG_MAX;
+			return 0;
+		}
+		if (sscanf(line, "%llu", &v) == 1) {
+			*limit = v;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void check_memlock(const struct sysroot *r, const struct passwd *pw,
+			  const char *safe, unsigned long long memory, struct findings *f)
+{
+	unsigned long long limit = 0;
+	long pid = 0;
+
+	if (memlock_of(r, pw->pw_uid, &limit, &pid) < 0) {
+		add(f, SEV_INFO, "memlock-unknown",
+		    xasprintf("no process of %s in /proc", safe),
+		    xasprintf("give %s a locked-memory limit of at least %llu MiB "
+			      "(LimitMEMLOCK= of its unit, or memlock in limits.conf); "
+			      "libvirt raises it for its guests itself",
+			      safe, (memory + (1ULL << 20) - 1) >> 20),
+		    "%s runs no process now: its locked-memory limit is unknown", safe);
+		return;
+	}
+	if (limit >= memory)
+		add(f, SEV_OK, "memlock",
+		    limit == ULLONG_MAX
+			? xasprintf("/proc/%ld/limits: Max locked memory unlimited", pid)
+			: xasprintf("/proc/%ld/limits: Max locked memory %llu", pid,
+				    limit),
+		    NULL, "%s may lock the guest's %llu MiB (VFIO pins all of it)", safe,
+		    memory >> 20);
+	else
+		add(f, SEV_BLOCKED, "memlock",
+		    xasprintf("/proc/%ld/limits: Max locked memory %llu", pid, limit),
+		    xasprintf("raise %s's locked-memory limit to at least %llu MiB "
+			      "(LimitMEMLOCK= of its unit, or memlock in limits.conf)",
+			      safe, (memory + (1ULL << 20) - 1) >> 20),
+		    "%s may lock %llu MiB, and a guest of %llu MiB needs all of it "
+		    "pinned: VFIO_IOMMU_MAP_DMA fails (ENOMEM)",
+		    safe, limit >> 20, memory >> 20);
+}
+
 static void check_owner(const struct sysroot *r, const struct iommu_group *g,
-			const char *owner, struct findings *f)
+			const struct check_opts *o, struct findings *f)
 {
 	_cleanup_free_ char *rel = xasprintf("dev/vfio/%d", g->number);
-	_cleanup_free_ char *safe = str_escape(owner);
+	_cleanup_free_ char *user =
+	    xasprintf("%.*s", (int)strcspn(o->owner, ":"), o->owner);
+	_cleanup_free_ char *safe = str_escape(user);
 	_cleanup_close_ int fd = -1;
-	struct passwd *pw = getpwnam(owner);
+	struct passwd *pw = getpwnam(user);
 	struct stat st;
 
+	if (!pw && strspn(user, "0123456789") == strlen(user) && *user)
+		pw = getpwuid((uid_t)strtoul(user, NULL, 10));
 	if (!pw) {
 		add(f, SEV_BLOCKED, "owner-unknown", xasprintf("getpwnam(%s)", safe),
 		    NULL, "no such user: %s", safe);
 		return;
 	}
+	if (o->memory)
+		check_memlock(r, pw, safe, o->memory, f);
 	fd = sysfs_open(r, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
 		add(f, SEV_INFO, "owner-not-claimed",
@@ -590,7 +677,7 @@ void check_group(const struct sysroot *r, const struct model *m,
 		    g->number, endpoints);
 	}
 	if (o && o->owner)
-		check_owner(r, g, o->owner, &cg->f);
+		check_owner(r, g, o, &cg->f);
 	cg->verdict = findings_worst(&cg->f);
 	cg->devs = xcalloc(g->n_devs ? g->n_devs : 1, sizeof(*cg->devs));
 	cg->n_devs = g->n_devs;

@@ -57,7 +57,8 @@ struct check_report {
 };
 
 struct check_opts {
-	const char *owner; /* --owner USER: can they open /dev/vfio/N */
+	const char *owner;	   /* --owner USER: can they open /dev/vfio/N */
+	unsigned long long memory; /* --memory SIZE: the guest RAM that VFIO pins, or 0 */
 };
 
 /* The host's findings: the IOMMU, interrupt remapping, the VFIO modules and nodes. */

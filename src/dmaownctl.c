@@ -2,6 +2,7 @@
 /* dmaownctl: the command table, option parsing and exit codes. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -37,6 +38,7 @@ enum {
 	CMD_OUTPUT_FILE =
 	    1 << 8,	   /* not an option: -o, --output names a FILE, not columns */
 	OPT_JSON = 1 << 9, /* -J */
+	OPT_MEMORY = 1 << 10,
 };
 
 struct command {
@@ -359,7 +361,8 @@ static const struct command commands[] = {
 	  "claim the groups that /etc/dmaownctl.conf names (DEVICE: its group only)" },
 	{ "snapshot", cmd_snapshot, 1, 1, 0, "DIR",
 	  "copy the PCI and IOMMU part of sysfs and the VFIO holders into DIR" },
-	{ "check", cmd_check, 0, -1, OPT_JSON | OPT_OWNER, "[GROUP|DEVICE...]",
+	{ "check", cmd_check, 0, -1, OPT_JSON | OPT_OWNER | OPT_MEMORY,
+	  "[GROUP|DEVICE...]",
 	  "can the groups be passed through, and what stops them (the host too)" },
 	{ "metrics", cmd_metrics, 0, 0, CMD_OUTPUT_FILE, "[-o FILE]",
 	  "the state for Prometheus, with the configured claims' drift (-o: to FILE)" },
@@ -403,6 +406,7 @@ static void usage(void)
 	puts(
 	    "     --timeout SEC      wait for each uevent and for the lock (default 10)");
 	puts("     --allow-noiommu    claim a noiommu group (no isolation: unsafe)");
+	puts("     --memory SIZE      with check --owner: the guest RAM that VFIO pins");
 	puts("     --clear            with override: clear driver_override");
 	puts("     --finish           with recover: finish the plan instead of rolling "
 	     "back");
@@ -438,6 +442,7 @@ enum {
 	ARG_BOOT,
 	ARG_UDEV,
 	ARG_EARLY,
+	ARG_MEMORY,
 };
 
 static const struct option longopts[] = {
@@ -461,6 +466,7 @@ static const struct option longopts[] = {
 	{ "boot", no_argument, NULL, ARG_BOOT },
 	{ "udev", no_argument, NULL, ARG_UDEV },
 	{ "early", no_argument, NULL, ARG_EARLY },
+	{ "memory", required_argument, NULL, ARG_MEMORY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 }
@@ -481,6 +487,7 @@ static unsigned option_class(int opt)
 	case ARG_TIMEOUT: return OPT_MUTATE;
 	case ARG_DRIVER: return OPT_DRIVER;
 	case ARG_OWNER: return OPT_OWNER;
+	case ARG_MEMORY: return OPT_MEMORY;
 	case ARG_ALLOW_NOIOMMU: return OPT_NOIOMMU;
 	case ARG_CLEAR: return OPT_CLEAR;
 	case ARG_FINISH: return OPT_FINISH;
@@ -500,6 +507,30 @@ static const char *option_name(int opt, char *buf, size_t size)
 			return buf;
 		}
 	return "?";
+}
+
+/* "16G", "4096M", "512k", "1T" (powers of 1024) or bytes; more than 0. */
+static int parse_size(const char *s, unsigned long long *v)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	unsigned long long n;
+
+	if (!*s || !strchr("0123456789", *s))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || n == 0)
+		return -EINVAL;
+	if (*end) {
+		u = strchr(units, toupper((unsigned char)*end));
+		if (!u || end[1] || n > (ULLONG_MAX >> (10 * (u - units + 1))))
+			return -EINVAL;
+		n <<= 10 * (u - units + 1);
+	}
+	*v = n;
+	return 0;
 }
 
 /* What the options say beyond struct ctl: where to read, the columns, which were used. */
@@ -553,6 +584,13 @@ static int parse_options(int argc, char **argv, struct ctl *c, struct parsed *p)
 				    optarg);
 			break;
 		}
+		case ARG_MEMORY:
+			if (parse_size(optarg, &c->memory) < 0)
+				return usage_error(
+				    "invalid --memory '%s': a size such as "
+				    "16G, 4096M or bytes",
+				    optarg);
+			break;
 		case ARG_LIST_COLUMNS: output_list_columns(stdout); return EXIT_DONE;
 		case ARG_LIST_COMMANDS:
 			for (size_t i = 0; i < ARRAY_SIZE(commands); i++)

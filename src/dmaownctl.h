@@ -20,7 +20,8 @@ struct ctl {
 	bool early; /* apply --early: run from the initramfs */
 	const char *driver;
 	const char *owner;
-	const char *metrics_file; /* metrics -o FILE */
+	const char *metrics_file;  /* metrics -o FILE */
+	unsigned long long memory; /* check --memory SIZE, in bytes */
 	int argc;
 	char **argv;	  /* the command's own arguments */
 	char **main_argv; /* every argument, as main() received them */

@@ -415,6 +415,7 @@ static json_object *json_device(const struct model *m, const struct pci_device *
 	json_object_object_add(o, "drm", json_strv(d->drm, d->n_drm));
 	if (detailed) {
 		size_t n;
+		bool known;
 		char **v = device_in_use(d, &n);
 		_cleanup_free_ char *modalias = device_attr(m, d, "modalias");
 
@@ -423,6 +424,10 @@ static json_object *json_device(const struct model *m, const struct pci_device *
 		json_object_object_add(o, "modalias", json_str(modalias));
 		json_object_object_add(o, "in_use", json_strv(v, n));
 		json_object_object_add(o, "claimed_from", json_claimed_from(m, d));
+		strv_free(v);
+		v = device_reset_methods(m, d, &n, &known);
+		json_object_object_add(o, "reset_methods",
+				       known ? json_strv(v, n) : NULL);
 		strv_free(v);
 	}
 	return o;
@@ -850,6 +855,24 @@ static void print_list_field(FILE *f, const char *indent, const char *label,
 			    json_object_get_string(json_object_array_get_idx(arr, i)));
 }
 
+/* show's line for reset_methods: "flr bus", "none", or "unknown" (before 5.15). */
+static char *reset_text(json_object *d)
+{
+	json_object *arr;
+	char **v = NULL, *s;
+	size_t n = 0;
+
+	if (!json_object_object_get_ex(d, "reset_methods", &arr) || !arr)
+		return xstrdup("unknown");
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		strv_push(
+		    &v, &n,
+		    xstrdup(json_object_get_string(json_object_array_get_idx(arr, i))));
+	s = n ? strv_join(v, n, " ") : xstrdup("none");
+	strv_free(v);
+	return s;
+}
+
 /* show's line for claimed_from: what the device had, and what release gives it. */
 static char *claimed_from_text(json_object *c)
 {
@@ -940,6 +963,11 @@ static void show_text(FILE *f, json_object *g)
 				jstr(d, "kind"));
 		print_field(f, "    ", "driver:", drv);
 		print_field(f, "    ", "driver_override:", ov);
+		{
+			_cleanup_free_ char *resets = reset_text(d);
+
+			print_field(f, "    ", "reset:", resets);
+		}
 		if (jstr(d, "vfio_dev"))
 			print_field(f, "    ", "vfio-dev:", jstr(d, "vfio_dev"));
 		if (jstr(d, "physfn"))

@@ -133,6 +133,7 @@ complete -c dmaownctl -n '__dmaownctl_cmd_in metrics' -s o -l output -r -F -d 'W
 complete -c dmaownctl -n __dmaownctl_needs_command -a check -d 'Can the groups be passed through, and what stops them'
 complete -c dmaownctl -n '__dmaownctl_cmd_in check' -s J -l json -d 'JSON output'
 complete -c dmaownctl -n '__dmaownctl_cmd_in check' -l owner -x -a '(__dmaownctl_owner)' -d 'Can USER open /dev/vfio/N'
+complete -c dmaownctl -n '__dmaownctl_cmd_in check' -l memory -x -d 'The guest RAM that VFIO pins (with --owner)'
 
 # Output options: list, show
 set -l out list show

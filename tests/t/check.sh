@@ -172,3 +172,36 @@ for args in "check 99" "check nosuchif0" "check 0000:zz:00.0" "check -r" "check 
 		fail "check-usage/$id" "rc=$rc: $(head -c 200 "$WORKDIR/err")"
 	fi
 done
+
+# --owner and --memory: the locked-memory limit of a process of that user, as its
+# /proc/PID/limits gives it (a copy of a snapshot with one such process written in), against
+# the guest's size; no process of the user: unknown, not a verdict
+root=$(fixture_root 6.12-multi-vfio)
+copy=$WORKDIR/memlock
+rm -rf "$copy"
+cp -a "$root" "$copy"
+mkdir -p "$copy/proc/4321"
+printf 'Name:\tqemu\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4321\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n' >"$copy/proc/4321/status"
+printf 'Limit                     Soft Limit           Hard Limit           Units     \nMax locked memory         %s             %s             bytes     \n' \
+	67108864 67108864 >"$copy/proc/4321/limits"
+memlock_case() {
+	local name=$1 size=$2 want=$3 tree=$4 got
+	run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$tree" check 4 --owner root --memory "$size"
+	got=$(sed -n 's/^  \([a-z]*\) *\(memlock[a-z-]*\): .*/\1 \2/p' "$WORKDIR/out")
+	if [ "$got" = "$want" ]; then pass "check-$name"; else fail "check-$name" "rc=$rc, got '$got': $(head -c 200 "$WORKDIR/err")"; fi
+}
+memlock_case memlock-too-low 1G "blocked memlock" "$copy"
+memlock_case memlock-enough 64M "ok memlock" "$copy"
+memlock_case memlock-unknown 1G "info memlock-unknown" "$root"
+for args in "--memory 0" "--memory 12Q" "--memory -1G" "--memory 99999999999999T"; do
+	eval "set -- $args"
+	run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$root" check 4 --owner root "$@"
+	id=$(echo "$args" | tr -c 'a-zA-Z0-9\n-' _)
+	if [ "$rc" -eq 2 ] && [ "$(wc -l <"$WORKDIR/err")" -eq 1 ] && [ ! -s "$WORKDIR/out" ]; then
+		pass "check-usage/$id"
+	else
+		fail "check-usage/$id" "rc=$rc: $(head -c 200 "$WORKDIR/err")"
+	fi
+done
+run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$root" check 4 --memory 1G
+if [ "$rc" -eq 2 ] && grep -q -- "--owner" "$WORKDIR/err"; then pass check-memory-needs-owner; else fail check-memory-needs-owner "rc=$rc"; fi

@@ -86,6 +86,7 @@ for cmd in $(dmaownctl --list-commands); do
 		--driver) args=("$opt" vfio-pci) ;;
 		--owner) args=("$opt" root) ;;
 		--timeout) args=("$opt" 1) ;;
+		--memory) args=("$opt" 1G) ;;
 		*) args=("$opt") ;;
 		esac
 		"$DMAOWNCTL" --sysroot "$scratch" "$cmd" "${args[@]}" x x x >/dev/null 2>"$WORKDIR/err"
