@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Copies the PCI and IOMMU part of sysfs, /dev/vfio and the holders' /proc into a tree.
+/*
+ * Copies the PCI and IOMMU part of sysfs, the VFIO modules' parameters, /dev/vfio and
+ * /dev/iommu, /proc/interrupts and the holders' /proc into a tree.
  */
 #include "config.h"
 
@@ -11,7 +13,7 @@
 #include "snapshot.h"
 #include "util.h"
 
-/* What the model, libpci and lspci read of a device. */
+/* What the model, libpci, lspci and check read of a device. */
 static const char *const device_attrs[] = {
 	"vendor",
 	"device",
@@ -42,6 +44,43 @@ static const char *const device_attrs[] = {
 	"max_link_width",
 	"current_link_speed",
 	"current_link_width",
+	"d3cold_allowed",
+	"power_state",
+};
+
+/*
+ * What the device of a class entry holds that is copied: the numbers of a node, an
+ * IOMMU's registers as its driver shows them (Intel's VT-d, AMD-Vi), and (a name ending
+ * in "/") the links of a directory: the devices that an IOMMU translates for.
+ */
+static const char *const class_node[] = { "dev", NULL };
+static const char *const class_iommu[] = {
+	"intel-iommu/version",
+	"intel-iommu/address",
+	"intel-iommu/cap",
+	"intel-iommu/ecap",
+	"intel-iommu/domains_supported",
+	"intel-iommu/domains_used",
+	"amd-iommu/cap",
+	"amd-iommu/features",
+	"devices/",
+	NULL,
+};
+
+/*
+ * Whether the modules of VFIO are loaded, and their parameters that say how it may be
+ * used: files, or (a name ending in "/") the files of a directory.
+ */
+static const char *const module_files[] = {
+	"sys/module/vfio/initstate",
+	"sys/module/vfio_pci/initstate",
+	"sys/module/vfio_pci_core/initstate",
+	"sys/module/vfio_iommu_type1/initstate",
+	"sys/module/iommufd/initstate",
+	"sys/module/vfio/parameters/enable_unsafe_noiommu_mode",
+	"sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+	"sys/module/vfio_iommu_type1/parameters/dma_entry_limit",
+	"sys/module/vfio_pci/parameters/",
 };
 
 /* A file is copied up to this size: a sysfs attribute is a page, a command line less. */
@@ -419,6 +458,47 @@ static void copy_dir_entries(struct snap *s, const char *dir, bool links_only)
 	}
 }
 
+/*
+ * Copies NAME beneath DIR as the lists above give it: a file, or with a trailing "/" the
+ * entries of a directory (its links, and unless LINKS_ONLY its files). A directory that
+ * is a link in the source is copied as that link, never walked.
+ */
+static void copy_listed(struct snap *s, const char *dir, const char *name,
+			bool links_only)
+{
+	_cleanup_free_ char *rel = *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+	size_t len = strlen(rel);
+
+	if (len < 2 || rel[len - 1] != '/') {
+		copy_file(s, rel);
+		return;
+	}
+	rel[len - 1] = '\0';
+	if (src_is_link(s, rel))
+		copy_link(s, rel);
+	else
+		copy_dir_entries(s, rel, links_only);
+}
+
+/*
+ * Records that REL exists, as an empty file, without reading it: a ROM (a binary
+ * attribute whose read copies the device's memory), a device node. Only a regular file
+ * counts, and with NODE a character device too; a link, FIFO or directory is left out.
+ */
+static int mark_file(struct snap *s, const char *rel, bool node)
+{
+	_cleanup_close_ int fd = sysfs_open(s->r, rel, O_PATH | O_NOFOLLOW);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !(node && S_ISCHR(st.st_mode)))
+		return -EBADF;
+	return write_file(s, rel, "", 0);
+}
+
 static void snapshot_vfio_dev(struct snap *s, const char *rel)
 {
 	_cleanup_closedir_ DIR *v = NULL;
@@ -460,21 +540,29 @@ static void snapshot_device(struct snap *s, const char *addr)
 		_cleanup_free_ char *rel = xasprintf("%s/%s", path, de->d_name);
 
 		if (streq(de->d_name, "driver") || streq(de->d_name, "iommu_group") ||
-		    streq(de->d_name, "physfn") || startswith(de->d_name, "virtfn"))
+		    streq(de->d_name, "iommu") || streq(de->d_name, "physfn") ||
+		    startswith(de->d_name, "virtfn"))
 			copy_link(s, rel);
 		else if (streq(de->d_name, "vfio-dev"))
 			snapshot_vfio_dev(s, rel);
+		else if (streq(de->d_name, "rom"))
+			mark_file(s, rel, false);
 	}
 	s->st->devices++;
 }
 
-static void snapshot_class(struct snap *s, const char *cls, bool with_dev)
+/*
+ * The class CLS: its links, and FILES (see class_node) of the devices they name. A class
+ * that the kernel has is there even when empty: a machine without an IOMMU shows an
+ * empty sys/class/iommu, a snapshot that did not look at it none.
+ */
+static void snapshot_class(struct snap *s, const char *cls, const char *const *files)
 {
 	_cleanup_free_ char *dir = xasprintf("sys/class/%s", cls);
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 
-	if (sysfs_opendir(s->r, dir, &d) < 0)
+	if (sysfs_opendir(s->r, dir, &d) < 0 || dest_mkdir_p(s, dir) < 0)
 		return;
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *rel = NULL, *target = NULL;
@@ -487,11 +575,8 @@ static void snapshot_class(struct snap *s, const char *cls, bool with_dev)
 		target = device_dir(s, dir, de->d_name);
 		if (!target || dest_mkdir_p(s, target) < 0)
 			continue;
-		if (with_dev) {
-			_cleanup_free_ char *dev = xasprintf("%s/dev", target);
-
-			copy_file(s, dev);
-		}
+		for (const char *const *f = files; f && *f; f++)
+			copy_listed(s, target, *f, true);
 	}
 }
 
@@ -733,6 +818,7 @@ int snapshot_write(const struct sysroot *r, const char *dest, struct snapshot_st
 
 	copy_file(&s, "proc/sys/kernel/osrelease");
 	copy_file(&s, "proc/cmdline");
+	copy_file(&s, "proc/interrupts");
 	ret = sysfs_opendir(r, "sys/bus/pci/devices", &d);
 	if (ret < 0 && ret != -ENOENT)
 		s.err = ret;
@@ -745,15 +831,19 @@ int snapshot_write(const struct sysroot *r, const char *dest, struct snapshot_st
 	if (!s.err)
 		snapshot_groups(&s);
 	if (!s.err) {
-		snapshot_class(&s, "net", false);
-		snapshot_class(&s, "block", true);
-		snapshot_class(&s, "drm", false);
-		snapshot_class(&s, "vfio-dev", false);
-		snapshot_class(&s, "vfio", true);
-		copy_file(&s, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode");
+		snapshot_class(&s, "net", NULL);
+		snapshot_class(&s, "block", class_node);
+		snapshot_class(&s, "drm", NULL);
+		snapshot_class(&s, "vfio-dev", NULL);
+		snapshot_class(&s, "vfio", class_node);
+		snapshot_class(&s, "iommu", class_iommu);
+		for (size_t i = 0; i < ARRAY_SIZE(module_files); i++)
+			copy_listed(&s, "", module_files[i], false);
 	}
-	if (!s.err)
+	if (!s.err) {
 		snapshot_dev_vfio(&s, "dev/vfio", 0);
+		mark_file(&s, "dev/iommu", true);
+	}
 	if (!s.err)
 		snapshot_holders(&s);
 	free(s.last_dir);

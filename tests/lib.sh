@@ -66,9 +66,10 @@ fixture_root() {
 }
 
 # claim-group, release and list of one group read only that group (model_load_group()):
-# for the names given, or else every group of ROOT by number and every device, and for
-# names that resolve to nothing, they must print and exit as with the whole model
-# (claim-group and release with --dry-run). One result named NAME.
+# for the names given, or else every group of ROOT by number and every device (when ROOT
+# has no group, every PCI device, each in none), and for names that resolve to nothing,
+# they must print and exit as with the whole model (claim-group and release with
+# --dry-run). One result named NAME.
 same_as_whole_model() {
 	local name=$1 root=$2 args=() g a bad=""
 	shift 2
@@ -81,8 +82,13 @@ same_as_whole_model() {
 	else
 		while read -r g; do
 			args+=("$g")
-		done < <("$DMAOWNCTL" --sysroot "$root" list -J |
+		done < <("$DMAOWNCTL" --sysroot "$root" list -J 2>/dev/null |
 			jq -r '.groups[].group, .groups[].devices[].device')
+		if [ ${#args[@]} -eq 0 ]; then
+			for a in "$root"/sys/bus/pci/devices/*; do
+				[ -e "$a" ] && args+=("${a##*/}")
+			done
+		fi
 	fi
 	args+=(99999 0000:ff:1f.7 nosuchif0 bad/name)
 	for a in "${args[@]}"; do

@@ -426,7 +426,9 @@ def check_rows(s, rows):
         for col, v in w.items():
             if col in r and r[col] != v:
                 errors.append("%s %s: %r, not %r" % (w["NAME"], col, r[col], v))
-    missing = {"NAME", "GROUP", "OWNER", "DRIVER", "OVERRIDE", "ID", "HOLDERS"} - set(rows[0])
+    # no row at all (no group) has no columns to miss
+    missing = {"NAME", "GROUP", "OWNER", "DRIVER", "OVERRIDE", "ID", "HOLDERS"} - set(
+        rows[0] if rows else ["NAME", "GROUP", "OWNER", "DRIVER", "OVERRIDE", "ID", "HOLDERS"])
     if missing:
         errors.append("no column %s" % ", ".join(sorted(missing)))
     return errors
@@ -449,6 +451,8 @@ def parse_pairs(path):
 
 def parse_raw(path):
     lines = open(path, encoding="utf-8", errors="surrogateescape").read().splitlines()
+    if not lines:
+        return []  # no group, no header either
     cols = lines[0].split(" ")
     rows = []
     for line in lines[1:]:

@@ -12,11 +12,14 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 	found=1
 	name=$(basename "$tarball" .tar.xz)
 	root=$(fixture_root "$name")
+	# a snapshot of a machine without an IOMMU has no group, and its owners file is empty
+	ngroups=$(find "$root/sys/kernel/iommu_groups" -mindepth 1 -maxdepth 1 | wc -l)
 
 	# The owner of every group, against the kernel's state when the snapshot was taken.
 	"$DMAOWNCTL" --sysroot "$root" list -J 2>/dev/null |
 		jq -r '.groups[] | "\(.group) \(.owner)"' >"$WORKDIR/$name.owners"
-	if [ -s "$SRCDIR/tests/fixtures/$name.owners" ] &&
+	if { [ -s "$SRCDIR/tests/fixtures/$name.owners" ] ||
+		{ [ "$ngroups" -eq 0 ] && [ -e "$SRCDIR/tests/fixtures/$name.owners" ]; }; } &&
 		diff -u "$SRCDIR/tests/fixtures/$name.owners" "$WORKDIR/$name.owners" >"$WORKDIR/diff"; then
 		pass "$name/owners-match-kernel-state"
 	else
@@ -60,7 +63,7 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 		if COLUMNS=200 LC_ALL=C "$DMAOWNCTL" --sysroot "$root" $args >"$WORKDIR/whole" 2>&1 &&
 			COLUMNS=200 LC_ALL=C DMAOWNCTL_TEST_LIST_SLICE=1 "$DMAOWNCTL" --sysroot "$root" \
 				$args >"$WORKDIR/sliced" 2>&1 &&
-			[ "$(wc -l <"$WORKDIR/whole")" -gt 2 ] &&
+			{ [ "$(wc -l <"$WORKDIR/whole")" -gt 2 ] || [ "$ngroups" -eq 0 ]; } &&
 			diff -u "$WORKDIR/whole" "$WORKDIR/sliced" >"$WORKDIR/diff"; then
 			pass "$name/one-group-slices-print-the-same/${args// /_}"
 		else

@@ -29,9 +29,18 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 	"$DMAOWNCTL" --sysroot "$root" list --output-all -r >"$out/list.raw" 2>>"$out/err"
 	# every group that the kernel made, not the ones that list printed
 	for g in "$root"/sys/kernel/iommu_groups/*; do
+		[ -e "$g" ] || continue
 		g=${g##*/}
 		"$DMAOWNCTL" --sysroot "$root" show "$g" -J >"$out/show/$g.json" 2>>"$out/err"
 	done
+	# without an IOMMU group, each list says why, and counts the PCI devices
+	if [ -z "$(find "$root/sys/kernel/iommu_groups" -mindepth 1 -maxdepth 1)" ]; then
+		ndev=$(find "$root/sys/bus/pci/devices" -mindepth 1 -maxdepth 1 | wc -l)
+		if [ "$(grep -c "^dmaownctl: no IOMMU groups ($ndev PCI devices): " "$out/err")" = 3 ] &&
+			[ "$(wc -l <"$out/err")" = 3 ]; then
+			: >"$out/err"
+		fi
+	fi
 	if [ -s "$out/err" ]; then
 		fail "$name/oracle-no-errors" "$(head -c 300 "$out/err" | tr '\n' ' ')"
 	else

@@ -79,6 +79,113 @@ else
 	fail snapshot-fixtures-readable-by-lspci "lspci sees another tree:$bad_lspci"
 fi
 
+# --- what check reads of the host: the IOMMUs, interrupts, VFIO's modules, nodes, ROMs ---
+# A source tree with the files that a kernel shows (Intel's VT-d, as on the bench), and
+# beside them files of the same places that are not copied. The list of what must be
+# copied is written here, not derived from the code.
+src=$WORKDIR/host-files
+cp -a "$(fixture_root 6.12-multi-vfio)" "$src"
+dev=sys/devices/pci0000:00/0000:00:06.0
+mmu=sys/devices/virtual/iommu/dmar0
+mkdir -p "$src/$mmu/intel-iommu" "$src/$mmu/devices" "$src/$mmu/power" "$src/sys/class/iommu" \
+	"$src/sys/module/vfio_iommu_type1/parameters" "$src/sys/module/vfio_pci/parameters/sub" \
+	"$src/sys/module/vfio/parameters" "$src/sys/module/e1000/parameters"
+for f in version:1:0 address:fed90000 cap:12008c22260286 ecap:f00f5a domains_supported:256 \
+	domains_used:3 unknown:x; do
+	echo "${f#*:}" >"$src/$mmu/intel-iommu/${f%%:*}"
+done
+echo "DEVTYPE=iommu" >"$src/$mmu/uevent"
+echo auto >"$src/$mmu/power/control"
+ln -s ../../../../pci0000:00/0000:00:06.0 "$src/$mmu/devices/0000:00:06.0"
+ln -s ../../../../pci0000:00/0000:00:06.1 "$src/$mmu/devices/0000:00:06.1"
+ln -s ../../devices/virtual/iommu/dmar0 "$src/sys/class/iommu/dmar0"
+ln -s ../../virtual/iommu/dmar0 "$src/$dev/iommu"
+printf 'U\252 option ROM' >"$src/$dev/rom"
+mkfifo "$src/sys/devices/pci0000:00/0000:00:06.1/rom"
+echo 1 >"$src/$dev/d3cold_allowed"
+echo D0 >"$src/$dev/power_state"
+echo on >"$src/$dev/power_control"
+printf '%s\n' '           CPU0' '  0:         45   IO-APIC    2-edge      timer' \
+	' 24:       1022  IR-PCI-MSIX-0000:02:00.0    0-edge      nvme0q0' >"$src/proc/interrupts"
+echo N >"$src/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
+echo 65535 >"$src/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"
+echo 0 >"$src/sys/module/vfio_iommu_type1/parameters/unknown"
+for f in ids: nointxmask:N disable_vga:N disable_idle_d3:N enable_sriov:N; do
+	echo "${f#*:}" >"$src/sys/module/vfio_pci/parameters/${f%%:*}"
+done
+mkfifo "$src/sys/module/vfio_pci/parameters/fifo"
+echo x >"$src/sys/module/vfio_pci/parameters/sub/x"
+echo live >"$src/sys/module/vfio_pci/initstate"
+echo 1 >"$src/sys/module/vfio_pci/refcnt"
+echo N >"$src/sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
+echo 1 >"$src/sys/module/e1000/parameters/copybreak"
+# /dev/iommu: a character device where one can be made, else what a snapshot makes of it
+if [ "$(id -u)" -eq 0 ]; then
+	mknod "$src/dev/iommu" c 10 123
+else
+	: >"$src/dev/iommu"
+fi
+snap=$WORKDIR/host-files.snap
+run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$src" snapshot "$snap"
+expected="dev/iommu f 0
+proc/interrupts f $(stat -c %s "$src/proc/interrupts")
+sys/class/iommu/dmar0 l ../../devices/virtual/iommu/dmar0
+$dev/d3cold_allowed f 2
+$dev/iommu l ../../virtual/iommu/dmar0
+$dev/power_state f 3
+$dev/rom f 0
+$mmu/devices/0000:00:06.0 l ../../../../pci0000:00/0000:00:06.0
+$mmu/devices/0000:00:06.1 l ../../../../pci0000:00/0000:00:06.1
+$mmu/intel-iommu/address f 9
+$mmu/intel-iommu/cap f 15
+$mmu/intel-iommu/domains_supported f 4
+$mmu/intel-iommu/domains_used f 2
+$mmu/intel-iommu/ecap f 7
+$mmu/intel-iommu/version f 4
+sys/module/vfio/parameters/enable_unsafe_noiommu_mode f 2
+sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts f 2
+sys/module/vfio_iommu_type1/parameters/dma_entry_limit f 6
+sys/module/vfio_pci/initstate f 5
+sys/module/vfio_pci/parameters/disable_idle_d3 f 2
+sys/module/vfio_pci/parameters/disable_vga f 2
+sys/module/vfio_pci/parameters/enable_sriov f 2
+sys/module/vfio_pci/parameters/ids f 1
+sys/module/vfio_pci/parameters/nointxmask f 2"
+# entries: "PATH f SIZE" or "PATH l TARGET"
+entries() {
+	(cd "$1" && find . -type f -printf '%P f %s\n' -o -type l -printf '%P l %l\n' | LC_ALL=C sort)
+}
+# what the snapshot holds that the fixture did not
+got=$(LC_ALL=C comm -13 <(entries "$(fixture_root 6.12-multi-vfio)") <(entries "$snap"))
+if [ "$rc" -ne 0 ]; then
+	fail snapshot-copies-what-check-reads "rc=$rc: $(head -c 200 "$WORKDIR/err")"
+elif [ "$got" != "$expected" ]; then
+	fail snapshot-copies-what-check-reads "$(diff <(echo "$expected") <(echo "$got") | grep '^[<>]' |
+		head -n 8 | tr '\n' ' ')"
+elif ! cmp -s "$src/$mmu/intel-iommu/ecap" "$snap/$mmu/intel-iommu/ecap" ||
+	! cmp -s "$src/proc/interrupts" "$snap/proc/interrupts"; then
+	fail snapshot-copies-what-check-reads "the contents differ"
+else
+	pass snapshot-copies-what-check-reads
+fi
+# ... and reads back as the same tree, with the fixture's model
+run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$snap" snapshot "$snap.again"
+if [ "$rc" -eq 0 ] && diff -r --no-dereference "$snap" "$snap.again" >"$WORKDIR/diff" 2>&1; then
+	pass snapshot-of-what-check-reads-is-stable
+else
+	fail snapshot-of-what-check-reads-is-stable "rc=$rc: $(head -c 200 "$WORKDIR/diff" | tr '\n' ' ')"
+fi
+# A machine without an IOMMU: its empty sys/class/iommu is kept, told apart from a
+# snapshot that did not look.
+rm -rf "$src/sys/class/iommu"/* "$src/sys/devices/virtual/iommu" "$src/$dev/iommu"
+run_dmaownctl "$WORKDIR/out" "$WORKDIR/err" --sysroot "$src" snapshot "$snap.none"
+if [ "$rc" -eq 0 ] && [ -d "$snap.none/sys/class/iommu" ] &&
+	[ -z "$(ls -A "$snap.none/sys/class/iommu")" ]; then
+	pass snapshot-keeps-empty-iommu-class
+else
+	fail snapshot-keeps-empty-iommu-class "rc=$rc: $(find "$snap.none/sys/class" -maxdepth 2 2>&1 | head -n 5 | tr "\n" " ")"
+fi
+
 # --- DIR must not exist: an existing directory, file or link is refused, untouched ---
 base=$(fixture_root 6.12-multi-vfio)
 refused() {

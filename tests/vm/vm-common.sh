@@ -76,9 +76,33 @@ vm_prepare() {
 		--vfio-user "$vm_work/vfio-user" --job "$job" || return 1
 }
 
-# The machine. TCG, not KVM (KVM guests hang on this kind of host), one vCPU, an emulated
-# Intel IOMMU with interrupt remapping. The topology and the IOMMU groups it gives (seen on
-# Debian's 6.1 and 6.12, see docs/kernel-behaviour.md):
+# The IOMMU set-ups that a guest boots with; a scenario names those it runs in (bench):
+#   intremap     an emulated Intel IOMMU with interrupt remapping (the default)
+#   no-intremap  the same IOMMU without interrupt remapping: VFIO's type1 refuses a
+#                container (EPERM) unless vfio_iommu_type1.allow_unsafe_interrupts=1
+#   none         no IOMMU at all (no DMAR table): no groups
+vm_iommus=(intremap no-intremap none)
+
+# vm_iommu_of TAG: the set-up of a boot's tag, SERIES or SERIES@VARIANT (vm_boot)
+vm_iommu_of() {
+	case $1 in *@*) echo "${1#*@}" ;; *) echo intremap ;; esac
+}
+
+# vm_iommu_valid VARIANT: status 0 when it is one of vm_iommus
+vm_iommu_valid() {
+	local v
+	for v in "${vm_iommus[@]}"; do
+		[ "$v" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# The machine. TCG, not KVM (KVM guests hang on this kind of host), one vCPU, and by
+# default an emulated Intel IOMMU with interrupt remapping (the set-ups above). The guest's
+# kernel runs its local APIC in xAPIC mode in every set-up (with remapping: "DMAR-IR:
+# Enabled IRQ remapping in xapic mode"), so turning remapping off asks nothing of x2APIC;
+# the split irqchip only matters to KVM. The topology and the IOMMU groups it gives (seen
+# on Debian's 6.1 and 6.12, see docs/kernel-behaviour.md):
 #   00:02.0 pcie-root-port   -> 01:00.0 e1000e        own group (the root port has ACS)
 #   00:03.0 pcie-root-port   -> 02:00.0 nvme          own group, ext4 mounted by the guest
 #   00:04.0 pcie-root-port   -> 03:00.0 virtio-net    own group
@@ -91,16 +115,24 @@ vm_prepare() {
 # interrupt remapping, panics ("timer doesn't work through Interrupt-remapped IO-APIC")
 # when too few came; on a busy host the emulated CPU falls that far behind, and the guest
 # stopped before its first line. The timer works; the check is what a busy host fails.
+# vm_qemu_args TAG APPEND: QEMU's arguments, one a line, for the boot TAG (SERIES or
+# SERIES@VARIANT) with APPEND on the kernel command line
 vm_qemu_args() {
-	local series=$1 append=$2
+	local tag=$1 append=$2 series=${1%@*} iommu
 	local k=$vm_cache/kernel-$series
+	iommu=$(vm_iommu_of "$tag")
 	printf '%s\n' \
 		-nodefaults -no-reboot -display none -monitor none \
-		-machine q35,kernel-irqchip=split -accel tcg -cpu max -m 1024 -smp 1 \
-		-device intel-iommu,intremap=on,caching-mode=on \
+		-machine q35,kernel-irqchip=split -accel tcg -cpu max -m 1024 -smp 1
+	case $iommu in
+	intremap) printf '%s\n' -device intel-iommu,intremap=on,caching-mode=on ;;
+	no-intremap) printf '%s\n' -device intel-iommu,intremap=off,caching-mode=on ;;
+	esac
+	[ "$iommu" = none ] || append="intel_iommu=on $append"
+	printf '%s\n' \
 		-kernel "$k/vmlinuz" -initrd "$vm_work/initramfs-$series.gz" \
-		-append "console=ttyS0 intel_iommu=on no_timer_check panic=-1 quiet $append" \
-		-serial "file:$vm_work/console-$series.log" -serial "file:$vm_work/data-$series.log" \
+		-append "console=ttyS0 no_timer_check panic=-1 quiet bench.iommu=$iommu $append" \
+		-serial "file:$vm_work/console-$tag.log" -serial "file:$vm_work/data-$tag.log" \
 		-nic none \
 		-device pcie-root-port,id=rp_net,bus=pcie.0,addr=0x2,chassis=1 \
 		-device e1000e,bus=rp_net,mac=52:54:00:00:02:00 \
@@ -130,35 +162,37 @@ vm_slowdown() {
 	fi
 }
 
-# vm_boot SERIES [WORD...]: boot (the words go on the kernel command line), follow the
-# guest's steps (vm_watch) until QEMU exits or is stopped, return QEMU's status. Lines of
-# the data channel matching $vm_live (a regex) are printed as they come.
+# vm_boot TAG [WORD...]: boot the kernel SERIES of TAG (SERIES, or SERIES@VARIANT for one
+# of the IOMMU set-ups other than the default; the logs are named after TAG) with the
+# words on the kernel command line, follow the guest's steps (vm_watch) until QEMU exits
+# or is stopped, return QEMU's status. Lines of the data channel matching $vm_live (a
+# regex) are printed as they come.
 vm_boot() {
-	local series=$1 rc=0 args pid live=''
+	local tag=$1 rc=0 args pid live=''
 	shift
 	local ci=0
 	# with CI set, a test that cannot run fails (tests/vm/guest/lib.sh)
 	[ -n "${CI:-}" ] && ci=1
-	mapfile -t args < <(vm_qemu_args "$series" "bench.slowdown=$(vm_slowdown) bench.ci=$ci $*")
-	: >"$vm_work/console-$series.log"
-	: >"$vm_work/data-$series.log"
-	"$vm_qemu" "${args[@]}" </dev/null >"$vm_work/qemu-$series.log" 2>&1 &
+	mapfile -t args < <(vm_qemu_args "$tag" "bench.slowdown=$(vm_slowdown) bench.ci=$ci $*")
+	: >"$vm_work/console-$tag.log"
+	: >"$vm_work/data-$tag.log"
+	"$vm_qemu" "${args[@]}" </dev/null >"$vm_work/qemu-$tag.log" 2>&1 &
 	pid=$!
 	vm_qemu_pid=$pid
 	# the live view runs in the background too: `wait` returns on a signal, a pipeline
 	# in the foreground would hold the traps back until QEMU ends
 	if [ -n "${vm_live:-}" ]; then
 		{
-			tail -n +1 -f --pid="$pid" "$vm_work/data-$series.log" | tr -d '\r' |
+			tail -n +1 -f --pid="$pid" "$vm_work/data-$tag.log" | tr -d '\r' |
 				grep --line-buffered -E "$vm_live" || true
 		} &
 		live=$!
 	fi
-	vm_watch "$vm_work/data-$series.log" "$pid"
+	vm_watch "$vm_work/data-$tag.log" "$pid"
 	wait "$pid" || rc=$?
 	vm_qemu_pid=
 	[ -n "$live" ] && wait "$live"
-	vm_markers "$vm_work/data-$series.log"
+	vm_markers "$vm_work/data-$tag.log"
 	return $rc
 }
 
@@ -266,13 +300,13 @@ vm_where() {
 	fi
 }
 
-# vm_blobs SERIES: split the data channel's blobs into $vm_work/blob-SERIES/N.{kind,name,form,data}
+# vm_blobs TAG: split the data channel's blobs into $vm_work/blob-TAG/N.{kind,name,form,data}
 vm_blobs() {
-	local series=$1 dir f
-	dir=$vm_work/blob-$series
+	local tag=$1 dir f
+	dir=$vm_work/blob-$tag
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	tr -d '\r' <"$vm_work/data-$series.log" | awk -v dir="$dir" '
+	tr -d '\r' <"$vm_work/data-$tag.log" | awk -v dir="$dir" '
 		/^@@BLOB-END@@$/ { if (f) close(f); f = ""; next }
 		/^@@BLOB / {
 			n++; sub(/@@$/, "")
@@ -288,7 +322,7 @@ vm_blobs() {
 	done
 }
 
-# vm_blob SERIES KIND: the data of the first blob of that kind (stdout, stderr)
+# vm_blob TAG KIND: the data of the first blob of that kind (stdout, stderr)
 vm_blob() {
 	local k
 	for k in "$vm_work/blob-$1"/*.kind; do
@@ -297,10 +331,10 @@ vm_blob() {
 	return 0
 }
 
-# vm_export SERIES DIR: write the exported files (export_file NAME PATH) into DIR/NAME
+# vm_export TAG DIR: write the exported files (export_file NAME PATH) into DIR/NAME
 vm_export() {
-	local series=$1 dest=$2 k b name tmp
-	for k in "$vm_work/blob-$series"/*.kind; do
+	local tag=$1 dest=$2 k b name tmp
+	for k in "$vm_work/blob-$tag"/*.kind; do
 		[ -e "$k" ] || continue
 		[ "$(cat "$k")" = export ] || continue
 		b=${k%.kind}
@@ -325,12 +359,12 @@ vm_export() {
 	done
 }
 
-# vm_end_rc SERIES: the job's exit status from the end marker, empty when there is none
+# vm_end_rc TAG: the job's exit status from the end marker, empty when there is none
 vm_end_rc() {
 	tr -d '\r' <"$vm_work/data-$1.log" | sed -n 's/^@@END rc=\([0-9]*\)@@$/\1/p' | tail -n 1
 }
 
-# vm_console_last SERIES: the console's last three lines on one line, or when the kernel
+# vm_console_last TAG: the console's last three lines on one line, or when the kernel
 # panicked or oopsed, the first such line and the two before it
 vm_console_last() {
 	tr -d '\r' <"$vm_work/console-$1.log" | grep -v '^[[:space:]]*$' | awk '

@@ -10,6 +10,8 @@ BENCH_NET_ADDR=192.0.2.10/24
 BENCH_NET_ROUTE=198.51.100.0/24
 BENCH_NET_GW=192.0.2.1
 BENCH_MNT=/mnt/nvme
+# VFIO's type1 backend takes a container without interrupt remapping only when this is Y
+UNSAFE_INTR=/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
 
 # Modules loaded at boot, in this order (each pulls its dependencies). bonding and bridge
 # are there too but load on demand: bonding makes a bond0 when it loads.
@@ -28,6 +30,24 @@ BENCH_REF_BOOT=5	# seconds from power-on to /init on an idle two-core machine
 BENCH_FACTOR=$(cat /run/bench/factor 2>/dev/null || echo 1)
 # cmdline_arg NAME: the value of NAME= on the kernel command line (empty when absent)
 cmdline_arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1; }
+# The IOMMU set-up that the host booted (tests/vm/vm-common.sh): intremap (an Intel IOMMU
+# with interrupt remapping, the default), no-intremap (the same without it) or none (no
+# IOMMU, no groups). Outside the default, results name the scenario SCENARIO@BENCH_IOMMU.
+BENCH_IOMMU=$(cmdline_arg bench.iommu)
+: "${BENCH_IOMMU:=intremap}"
+export BENCH_IOMMU
+# at_iommu SCENARIO: the scenario's name in results
+at_iommu() {
+	if [ "$BENCH_IOMMU" = intremap ]; then echo "$1"; else echo "$1@$BENCH_IOMMU"; fi
+}
+# by_iommu intremap=X no-intremap=Y none=Z: the value for the running set-up
+by_iommu() {
+	local kv
+	for kv in "$@"; do
+		[ "${kv%%=*}" = "$BENCH_IOMMU" ] && { echo "${kv#*=}"; return 0; }
+	done
+	echo "?"
+}
 speed_measure() {
 	local up slow
 	up=$(cut -d' ' -f1 /proc/uptime)
@@ -198,19 +218,19 @@ step() {
 }
 
 # --- results ----------------------------------------------------------------------------
-pass() { result "PASS: $KERNEL/$SCENARIO/$1"; }
-fail() { result "FAIL: $KERNEL/$SCENARIO/$1: $2"; }
+pass() { result "PASS: $KERNEL/$(at_iommu "$SCENARIO")/$1"; }
+fail() { result "FAIL: $KERNEL/$(at_iommu "$SCENARIO")/$1: $2"; }
 # with CI set on the host (bench.ci=1), a test that cannot run is a failure
 BENCH_CI=$(cmdline_arg bench.ci)
 skip() {
 	if [ "$BENCH_CI" = 1 ]; then
-		result "FAIL: $KERNEL/$SCENARIO/$1: cannot run in CI: $2"
+		result "FAIL: $KERNEL/$(at_iommu "$SCENARIO")/$1: cannot run in CI: $2"
 	else
-		result "SKIP: $KERNEL/$SCENARIO/$1: $2"
+		result "SKIP: $KERNEL/$(at_iommu "$SCENARIO")/$1: $2"
 	fi
 }
 # record KEY VALUE: an observation for docs/kernel-behaviour.md
-record() { data "RECORD: $KERNEL/$SCENARIO/$1 = $2"; }
+record() { data "RECORD: $KERNEL/$(at_iommu "$SCENARIO")/$1 = $2"; }
 # by_kernel 6.1=VALUE 6.12=VALUE: the value for the running kernel
 by_kernel() {
 	local kv
@@ -296,8 +316,10 @@ record_state() {
 	done
 	: >"$STATE/types"
 	for d in /sys/kernel/iommu_groups/*; do
+		[ -e "$d/type" ] || continue	# none at all without an IOMMU
 		echo "$(basename "$d") $(cat "$d/type")" >>"$STATE/types"
 	done
+	cat "$UNSAFE_INTR" >"$STATE/unsafe-interrupts" 2>/dev/null
 }
 # Claims at boot: /etc/dmaownctl.conf (and a bad file in /etc/dmaownctl.d) come in the
 # initramfs; apply them once, keep what happened for the apply-at-boot scenario, then give
@@ -305,6 +327,8 @@ record_state() {
 boot_apply() {
 	local rc=0 g
 	[ -f /etc/dmaownctl.conf ] && command -v dmaownctl >/dev/null || return 0
+	# without an IOMMU there is no group to claim (set-up none)
+	[ -e "$PCI/$MF0/iommu_group" ] || { rm -rf /etc/dmaownctl.conf /etc/dmaownctl.d; return 0; }
 	mkdir -p "$STATE"
 	dmaownctl apply >"$STATE/boot-apply.out" 2>&1 || rc=$?
 	g=$(group_of "$MF0")
@@ -361,6 +385,12 @@ reset_state() {
 		r=$(wr "/sys/kernel/iommu_groups/$g/type" "$t")
 		[ "$r" = OK ] || log "reset_state: group $g type $(group_type "$g") not $t ($r)"
 	done <"$STATE/types"
+	# a scenario may allow VFIO without interrupt remapping: back to the boot's value
+	if [ -s "$STATE/unsafe-interrupts" ] &&
+		[ "$(cat "$UNSAFE_INTR")" != "$(cat "$STATE/unsafe-interrupts")" ]; then
+		r=$(wr "$UNSAFE_INTR" "$(cat "$STATE/unsafe-interrupts")")
+		[ "$r" = OK ] || log "reset_state: allow_unsafe_interrupts not restored ($r)"
+	fi
 	net_setup || log "reset_state: network setup failed"
 	nvme_mount || log "reset_state: mounting the NVMe disk failed"
 }
@@ -420,8 +450,8 @@ run_scenarios() {
 		step_done "scenario:$s" "$rc"
 		case $rc in
 		0) ;;
-		124) result "FAIL: $KERNEL/$s/scenario: still running after its budget of $b s (${SCENARIO_BUDGET} s times the speed factor $BENCH_FACTOR): stopped" ;;
-		*) result "FAIL: $KERNEL/$s/scenario: exited with status $rc" ;;
+		124) result "FAIL: $KERNEL/$(at_iommu "$s")/scenario: still running after its budget of $b s (${SCENARIO_BUDGET} s times the speed factor $BENCH_FACTOR): stopped" ;;
+		*) result "FAIL: $KERNEL/$(at_iommu "$s")/scenario: exited with status $rc" ;;
 		esac
 	done
 	step_begin reset "$(scaled "$RESET_BUDGET")"

@@ -5,6 +5,9 @@
 # printed on the live system. With `tests/vm/bench --export-dir DIR` each snapshot reaches
 # the host as DIR/KERNEL/NAME, with NAME.owners: the owner each group must have, as the
 # kernel's own state gives it (tests/update-fixtures turns them into tests/fixtures/).
+# Without interrupt remapping, and without an IOMMU, only the state after boot is taken,
+# named no-intremap and no-iommu.
+# bench-iommu: intremap no-intremap none
 # shellcheck shell=dash disable=SC2012,SC2153
 
 need_dmaownctl snapshots || exit 0
@@ -18,8 +21,8 @@ owners_by_rules() {
 	local g d drv k v held
 	for g in $(ls /sys/kernel/iommu_groups | sort -n); do
 		k=0 v=0
-		for d in $(ls "/sys/kernel/iommu_groups/$g/devices"); do
-			drv=$(driver_of "$d")
+		for d in /sys/kernel/iommu_groups/"$g"/devices/*; do
+			drv=$(driver_of "$(basename "$d")")
 			case $drv in
 			none | pcieport | pci-stub) ;;
 			vfio-pci) v=1 ;;
@@ -57,6 +60,10 @@ take() {
 
 HOLD_GROUP=
 reset_state
+case $BENCH_IOMMU in
+no-intremap) take no-intremap; exit 0 ;;
+none) take no-iommu; exit 0 ;;
+esac
 take boot
 
 if [ "$(to_vfio "$MULTI_A")" = OK ] && [ "$(to_vfio "$MULTI_B")" = OK ]; then
