@@ -41,10 +41,13 @@ at_iommu() {
 	if [ "$BENCH_IOMMU" = intremap ]; then echo "$1"; else echo "$1@$BENCH_IOMMU"; fi
 }
 # by_iommu intremap=X no-intremap=Y none=Z: the value for the running set-up
-by_iommu() {
-	local kv
+by_iommu() { pick "$BENCH_IOMMU" "$@"; }
+# pick KEY K=V...: the V of KEY, or "?"
+pick() {
+	local key=$1 kv
+	shift
 	for kv in "$@"; do
-		[ "${kv%%=*}" = "$BENCH_IOMMU" ] && { echo "${kv#*=}"; return 0; }
+		[ "${kv%%=*}" = "$key" ] && { echo "${kv#*=}"; return 0; }
 	done
 	echo "?"
 }
@@ -232,13 +235,7 @@ skip() {
 # record KEY VALUE: an observation for docs/kernel-behaviour.md
 record() { data "RECORD: $KERNEL/$(at_iommu "$SCENARIO")/$1 = $2"; }
 # by_kernel 6.1=VALUE 6.12=VALUE: the value for the running kernel
-by_kernel() {
-	local kv
-	for kv in "$@"; do
-		[ "${kv%%=*}" = "$KERNEL" ] && { echo "${kv#*=}"; return 0; }
-	done
-	echo "?"
-}
+by_kernel() { pick "$KERNEL" "$@"; }
 # expect TEST EXPECTED ACTUAL: record ACTUAL, pass when it is EXPECTED
 expect() {
 	record "$1" "$3"
