@@ -166,7 +166,8 @@ bool boot_errors_are_news(const struct sysroot *r, char **errs, size_t n_errs,
 	if (dfd < 0)
 		return true;
 	fd = openat(dfd, "config-errors",
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		    0600);
 	len = strlen(want);
 	want[len++] = '\n';
 	if (fd >= 0 && write(fd, want, len) != (ssize_t)len)

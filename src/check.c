@@ -207,14 +207,11 @@ static int remapping_chips(const struct sysroot *r, char **chips)
 	return 0;
 }
 
-static void check_iommu(const struct sysroot *r, const struct model *m,
-			struct findings *f, const char *cmdline, bool *on)
+/* LIST: the IOMMUs of sys/class/iommu, joined, or NULL when there is none. */
+static void check_iommu(const struct model *m, struct findings *f, const char *cmdline,
+			const char *list, bool *on)
 {
-	size_t n_iommus = 0, n_noiommu = 0;
-	int ecap_ir;
-	char **names = iommus(r, &n_iommus, &ecap_ir);
-
-	_cleanup_free_ char *list = names ? strv_join(names, n_iommus, ", ") : NULL;
+	size_t n_noiommu = 0;
 	_cleanup_free_ char *cmd =
 	    xasprintf("/proc/cmdline: %s", cmdline ? cmdline : "no IOMMU option");
 
@@ -243,22 +240,19 @@ static void check_iommu(const struct sysroot *r, const struct model *m,
 			    "knowing that the device can reach all memory"),
 		    "%zu noiommu group%s: VFIO without any DMA isolation", n_noiommu,
 		    n_noiommu == 1 ? "" : "s");
-	strv_free(names);
 }
 
-static void check_interrupts(const struct sysroot *r, struct findings *f)
+/* ECAP_IR: an Intel IOMMU's ecap register has interrupt remapping, -1 when none says. */
+static void check_interrupts(const struct sysroot *r, int ecap_ir, struct findings *f)
 {
 	_cleanup_free_ char *chips = NULL, *unsafe = NULL;
-	size_t n_iommus = 0;
-	int ecap_ir, err = remapping_chips(r, &chips);
-	char **names = iommus(r, &n_iommus, &ecap_ir);
+	int err = remapping_chips(r, &chips);
 	_cleanup_free_ char *ecap =
 	    ecap_ir < 0 ? NULL
 			: xasprintf("; the IOMMU's ecap register: interrupt remapping %s",
 				    ecap_ir ? "supported" : "not supported");
 	bool allowed;
 
-	strv_free(names);
 	if (err < 0) {
 		add(f, SEV_INFO, "interrupt-remapping-unknown",
 		    xasprintf("/proc/interrupts: %s", strerror(-err)), NULL,
@@ -352,12 +346,17 @@ static void check_nodes(const struct sysroot *r, struct findings *f)
 
 void check_host(const struct sysroot *r, const struct model *m, struct findings *f)
 {
-	_cleanup_free_ char *cmdline = cmdline_iommu(r);
+	_cleanup_free_ char *cmdline = cmdline_iommu(r), *list = NULL;
+	size_t n_iommus = 0;
+	int ecap_ir;
+	char **names = iommus(r, &n_iommus, &ecap_ir);
 	bool on;
 
-	check_iommu(r, m, f, cmdline, &on);
+	list = names ? strv_join(names, n_iommus, ", ") : NULL;
+	strv_free(names);
+	check_iommu(m, f, cmdline, list, &on);
 	if (on)
-		check_interrupts(r, f);
+		check_interrupts(r, ecap_ir, f);
 	check_modules(r, f);
 	check_nodes(r, f);
 }
@@ -670,7 +669,7 @@ void check_group(const struct sysroot *r, const struct model *m,
 			n++;
 		joined = n ? strv_join(why, n, "; ") : NULL;
 		strv_free(why);
-		add(&cg->f, SEV_WARNING, "shared", joined ? xstrdup(joined) : NULL,
+		add(&cg->f, SEV_WARNING, "shared", joined ? str_escape(joined) : NULL,
 		    xstrdup("a slot whose port isolates it (ACS), or pass every device "
 			    "of the group to the same guest"),
 		    "group %d holds %zu devices: they go to one guest together",

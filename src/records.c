@@ -418,7 +418,9 @@ void applied_stamp(const struct sysroot *r)
 
 	if (dfd < 0)
 		return;
-	fd = openat(dfd, "applied", O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* a FIFO put there is not waited on */
+	fd = openat(dfd, "applied",
+		    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd >= 0)
 		futimens(fd, NULL);
 }
