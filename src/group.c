@@ -87,22 +87,151 @@ static char *read_attr_dup(int dirfd, const char *name)
 	return xstrdup(buf);
 }
 
-static int read_int_or(int dirfd, const char *name, int fallback)
+/*
+ * The entries of a device's directory that the model reads. One listing of the
+ * directory says which are there, and of the type the kernel makes them: it spares a
+ * look before each open and the opens that would fail (physfn on all but VFs,
+ * sriov_totalvfs on all but PFs, vfio-dev on all but VFIO drivers).
+ */
+enum dev_entry {
+	DE_UEVENT,
+	DE_OVERRIDE,
+	DE_NUMA,
+	DE_CONFIG,
+	DE_BOOT_VGA,
+	DE_TOTALVFS,
+	DE_NUMVFS,
+	DE_CLASS,
+	DE_VENDOR,
+	DE_DEVICE,
+	DE_SUBVENDOR,
+	DE_SUBDEVICE,
+	DE_PHYSFN,
+	DE_DRIVER,
+	DE_IOMMU_GROUP,
+	DE_VFIO_DEV,
+	DE__MAX
+};
+
+static const struct {
+	const char *name;
+	unsigned char type; /* as the kernel makes it */
+} dev_entries[DE__MAX] = {
+	[DE_UEVENT] = { "uevent", DT_REG },
+	[DE_OVERRIDE] = { "driver_override", DT_REG },
+	[DE_NUMA] = { "numa_node", DT_REG },
+	[DE_CONFIG] = { "config", DT_REG },
+	[DE_BOOT_VGA] = { "boot_vga", DT_REG },
+	[DE_TOTALVFS] = { "sriov_totalvfs", DT_REG },
+	[DE_NUMVFS] = { "sriov_numvfs", DT_REG },
+	[DE_CLASS] = { "class", DT_REG },
+	[DE_VENDOR] = { "vendor", DT_REG },
+	[DE_DEVICE] = { "device", DT_REG },
+	[DE_SUBVENDOR] = { "subsystem_vendor", DT_REG },
+	[DE_SUBDEVICE] = { "subsystem_device", DT_REG },
+	[DE_PHYSFN] = { "physfn", DT_LNK },
+	[DE_DRIVER] = { "driver", DT_LNK },
+	[DE_IOMMU_GROUP] = { "iommu_group", DT_LNK },
+	[DE_VFIO_DEV] = { "vfio-dev", DT_DIR },
+};
+
+struct dev_listing {
+	unsigned seen;	  /* DE_ bits: listed, of the kernel's type */
+	unsigned unknown; /* DE_ bits: to look up by name (no type given, no listing) */
+};
+
+static void dev_listing_add(struct dev_listing *l, const struct dirent64 *de)
 {
+	for (unsigned i = 0; i < DE__MAX; i++) {
+		if (de->d_name[0] != dev_entries[i].name[0] ||
+		    !streq(de->d_name, dev_entries[i].name))
+			continue;
+		if (de->d_type == dev_entries[i].type)
+			l->seen |= 1u << i;
+		else if (de->d_type == DT_UNKNOWN)
+			l->unknown |= 1u << i;
+		return;
+	}
+}
+
+static void dev_listing_unlisted(struct dev_listing *l)
+{
+	l->seen = 0;
+	l->unknown = (1u << DE__MAX) - 1;
+}
+
+/* getdents64() itself, to the end: the absence of a name is as much a fact as its type.
+ */
+static void dev_listing_read(int dfd, struct dev_listing *l)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	ssize_t n;
+
+	l->seen = l->unknown = 0;
+	while ((n = getdents64(dfd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+
+			dev_listing_add(l, de);
+			off += de->d_reclen;
+		}
+	if (n == 0)
+		return;
+	dev_listing_unlisted(l);
+}
+
+static bool dev_has(const struct dev_listing *l, enum dev_entry e)
+{
+	return ((l->seen | l->unknown) >> e) & 1u;
+}
+
+static int dev_read(int dfd, const struct dev_listing *l, enum dev_entry e, char *buf,
+		    size_t size)
+{
+	if ((l->seen >> e) & 1u)
+		return sysfs_read_listed(dfd, dev_entries[e].name, buf, size);
+	if ((l->unknown >> e) & 1u)
+		return sysfs_read_attr(dfd, dev_entries[e].name, buf, size);
+	return -ENOENT;
+}
+
+static int dev_readlink_base(int dfd, const struct dev_listing *l, enum dev_entry e,
+			     char *buf, size_t size)
+{
+	if (!dev_has(l, e))
+		return -ENOENT;
+	return sysfs_readlink_base(dfd, dev_entries[e].name, buf, size);
+}
+
+static int dev_read_int_or(int dfd, const struct dev_listing *l, enum dev_entry e,
+			   int fallback)
+{
+	char buf[64], *end;
 	long v;
 
-	if (sysfs_read_long(dirfd, name, &v) < 0)
+	if (dev_read(dfd, l, e, buf, sizeof(buf)) < 0)
+		return fallback;
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || end == buf || *end || v < INT_MIN || v > INT_MAX)
 		return fallback;
 	return (int)v;
 }
 
-static unsigned read_hex_or(int dirfd, const char *name, unsigned fallback)
+static bool dev_read_hex(int dfd, const struct dev_listing *l, enum dev_entry e,
+			 size_t max, unsigned long *v)
+{
+	char buf[64];
+
+	return dev_read(dfd, l, e, buf, sizeof(buf)) >= 0 && hex_number(buf, max, v);
+}
+
+static unsigned dev_read_hex_or(int dfd, const struct dev_listing *l, enum dev_entry e,
+				unsigned fallback)
 {
 	unsigned long v;
 
-	if (sysfs_read_hex(dirfd, name, 4, &v) < 0)
-		return fallback;
-	return (unsigned)v;
+	return dev_read_hex(dfd, l, e, 4, &v) ? (unsigned)v : fallback;
 }
 
 /* getdents64() itself: opendir()'s fstat() and fcntl()s cost more than this small read.
@@ -132,6 +261,7 @@ enum {
 	UEV_CLASS = 1 << 0,
 	UEV_ID = 1 << 1,
 	UEV_SUBSYS = 1 << 2,
+	UEV_DRIVER = 1 << 3,
 };
 
 /* "HEX" (b NULL) or "HEX:HEX", at most max digits each, nothing after. */
@@ -162,17 +292,26 @@ static const char *driver_name(const char *name)
 	return names[n - 1];
 }
 
+/* What a driver link's last component can be: the name of a directory. */
+static bool driver_component_ok(const char *s, size_t len)
+{
+	return len > 0 && len < NAME_MAX && !memchr(s, '/', len) &&
+	       !(len == 1 && s[0] == '.') && !(len == 2 && s[0] == '.' && s[1] == '.');
+}
+
 /*
- * A PCI device's uevent holds its class, IDs and subsystem IDs (pci_uevent()):
- * one read instead of six. Returns the UEV_ bits of the fields it found; the caller reads
- * the attribute files for the others (an older or hand-made tree).
+ * A PCI device's uevent holds its class, IDs and subsystem IDs (pci_uevent()), and the
+ * name of its driver (dev_uevent(), at the time of the read): one read instead of seven.
+ * Returns the UEV_ bits of the fields it found; the caller reads the attribute files and
+ * the link for the others (an older or hand-made tree). The driver's name goes to drv.
  */
-static unsigned device_read_uevent(int dfd, struct pci_device *d)
+static unsigned device_read_uevent(int dfd, const struct dev_listing *l,
+				   struct pci_device *d, char *drv, size_t drv_size)
 {
 	char buf[4096], *line, *save = NULL;
 	unsigned have = 0;
 
-	if (sysfs_read_attr(dfd, "uevent", buf, sizeof(buf)) < 0)
+	if (dev_read(dfd, l, DE_UEVENT, buf, sizeof(buf)) < 0)
 		return 0;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -195,6 +334,13 @@ static unsigned device_read_uevent(int dfd, struct pci_device *d)
 				d->subdevice = (uint16_t)b;
 				have |= UEV_SUBSYS;
 			}
+		} else if (startswith(line, "DRIVER=")) {
+			size_t len = strlen(line + 7);
+
+			if (driver_component_ok(line + 7, len) && len < drv_size) {
+				memcpy(drv, line + 7, len + 1);
+				have |= UEV_DRIVER;
+			}
 		}
 	}
 	return have;
@@ -213,24 +359,52 @@ static void device_parent(char *syspath, struct pci_device *d)
 		*slash = '/';
 }
 
-/* Class and IDs: from uevent, which has most of them in one read, then the rest. */
-static void device_read_ids(int dfd, struct pci_device *d)
+/* From the link in sys/bus/pci/devices (busfd), which names the device's directory. */
+static void device_parent_from_link(int busfd, struct pci_device *d)
 {
-	unsigned have = device_read_uevent(dfd, d);
+	_cleanup_free_ char *syspath = NULL;
+	char buf[PATH_MAX];
+
+	d->parent[0] = '\0';
+	if (sysfs_readlink(busfd, d->addr, buf, sizeof(buf)) < 0)
+		return;
+	syspath = path_fold("sys/bus/pci/devices", buf, NULL);
+	device_parent(syspath, d);
+	if (streq(d->parent, d->addr))
+		d->parent[0] = '\0';
+}
+
+/* Class, IDs and driver: from uevent, which has them all in one read, then the rest. */
+static void device_read_ids(int dfd, const struct dev_listing *l, struct pci_device *d)
+{
+	char drv[NAME_MAX + 1];
+	unsigned have = device_read_uevent(dfd, l, d, drv, sizeof(drv));
 
 	if (!(have & UEV_CLASS)) {
 		unsigned long cls;
 
-		d->class = sysfs_read_hex(dfd, "class", 6, &cls) == 0 ? (uint32_t)cls : 0;
+		d->class = dev_read_hex(dfd, l, DE_CLASS, 6, &cls) ? (uint32_t)cls : 0;
 	}
 	if (!(have & UEV_ID)) {
-		d->vendor = (uint16_t)read_hex_or(dfd, "vendor", 0xffff);
-		d->device = (uint16_t)read_hex_or(dfd, "device", 0xffff);
+		d->vendor = (uint16_t)dev_read_hex_or(dfd, l, DE_VENDOR, 0xffff);
+		d->device = (uint16_t)dev_read_hex_or(dfd, l, DE_DEVICE, 0xffff);
 	}
 	if (!(have & UEV_SUBSYS)) {
-		d->subvendor = (uint16_t)read_hex_or(dfd, "subsystem_vendor", 0xffff);
-		d->subdevice = (uint16_t)read_hex_or(dfd, "subsystem_device", 0xffff);
+		d->subvendor = (uint16_t)dev_read_hex_or(dfd, l, DE_SUBVENDOR, 0xffff);
+		d->subdevice = (uint16_t)dev_read_hex_or(dfd, l, DE_SUBDEVICE, 0xffff);
 	}
+	/*
+	 * The link says whether the device is bound. On the live system uevent's DRIVER
+	 * names the link's target (both are the driver's name, made by the kernel at the
+	 * read), which spares reading it; bound or unbound between the two, the link is
+	 * the truth. A tree on disk can say anything in either: its link is read.
+	 */
+	if (!dev_has(l, DE_DRIVER))
+		return;
+	if (!((l->seen >> DE_DRIVER) & 1u && (have & UEV_DRIVER)) &&
+	    dev_readlink_base(dfd, l, DE_DRIVER, drv, sizeof(drv)) < 0)
+		return;
+	d->driver = driver_name(drv);
 }
 
 /*
@@ -238,14 +412,18 @@ static void device_read_ids(int dfd, struct pci_device *d)
  * a single-function type 0 (SR-IOV: VFs are endpoints and never PFs), which spares the
  * reads that dominate on a host with thousands of VFs.
  */
-static void device_read_header(int dfd, struct pci_device *d)
+static void device_read_header(int dfd, const struct dev_listing *l, struct pci_device *d)
 {
 	unsigned char cfg[64];
 
 	d->header = HDR_UNKNOWN;
 	if (d->physfn[0]) {
 		d->header = HDR_ENDPOINT;
-	} else if (sysfs_read_bytes_at(dfd, "config", cfg, sizeof(cfg)) > 0x0e) {
+	} else if ((l->seen >> DE_CONFIG) & 1u) {
+		if (sysfs_read_bytes_listed(dfd, "config", cfg, sizeof(cfg)) > 0x0e)
+			d->header = (int8_t)(cfg[0x0e] & 0x7f);
+	} else if (((l->unknown >> DE_CONFIG) & 1u) &&
+		   sysfs_read_bytes_at(dfd, "config", cfg, sizeof(cfg)) > 0x0e) {
 		d->header = (int8_t)(cfg[0x0e] & 0x7f);
 	}
 	if (d->header == HDR_UNKNOWN && (d->class >> 8) == 0x0604)
@@ -253,64 +431,71 @@ static void device_read_header(int dfd, struct pci_device *d)
 }
 
 /* boot_vga, the NUMA node and SR-IOV, each read only where the kernel makes it. */
-static void device_read_extras(int dfd, struct pci_device *d)
+static void device_read_extras(int dfd, const struct dev_listing *l, struct pci_device *d)
 {
 	unsigned base_class = (unsigned)(d->class >> 8);
 
-	/* The kernel makes boot_vga for VGA devices only: spare the failing open
-	 * elsewhere. */
+	/* The kernel makes boot_vga for VGA devices only. */
 	d->boot_vga =
 	    (int8_t)(base_class == 0x0300 || base_class == 0x0001 || d->class == 0
-			 ? read_int_or(dfd, "boot_vga", -1)
+			 ? dev_read_int_or(dfd, l, DE_BOOT_VGA, -1)
 			 : -1);
-	d->numa_node = read_int_or(dfd, "numa_node", -1);
-	d->sriov_totalvfs = d->physfn[0] ? -1 : read_int_or(dfd, "sriov_totalvfs", -1);
+	d->numa_node = dev_read_int_or(dfd, l, DE_NUMA, -1);
+	d->sriov_totalvfs = d->physfn[0] ? -1 : dev_read_int_or(dfd, l, DE_TOTALVFS, -1);
 	d->sriov_numvfs =
-	    d->sriov_totalvfs >= 0 ? read_int_or(dfd, "sriov_numvfs", 0) : -1;
+	    d->sriov_totalvfs >= 0 ? dev_read_int_or(dfd, l, DE_NUMVFS, 0) : -1;
 }
 
-/* busfd: sys/bus/pci/devices, whose link for the device names its directory. */
+/*
+ * busfd: sys/bus/pci/devices. The device's directory is opened through its link there.
+ * A VF's upstream bridge is its PF's (pci_iov_add_virtfn() gives it the PF's parent):
+ * devices_load() fills it in (parent_pending) once the PFs are read, sparing a readlink
+ * a VF. Everyone else's comes from the link.
+ */
 static int device_load(const struct sysroot *r, int busfd, const char *name,
 		       struct pci_device *d)
 {
 	_cleanup_close_ int dfd = -1;
-	_cleanup_free_ char *syspath = NULL;
-	char buf[PATH_MAX], comp[PCI_ADDR_MAX];
-	int r_;
+	char rel[sizeof("sys/bus/pci/devices/") + NAME_MAX], buf[PATH_MAX],
+	    comp[PCI_ADDR_MAX];
+	struct dev_listing l;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->addr, sizeof(d->addr), "%s", name);
 	d->group = -1;
 
-	r_ = sysfs_readlink(busfd, name, buf, sizeof(buf));
-	if (r_ < 0)
-		return r_;
-	syspath = path_fold("sys/bus/pci/devices", buf, NULL);
-	device_parent(syspath, d);
-	/* The resolved path: the same directory, with fewer components to look up. */
-	dfd = sysfs_open(r, syspath, O_RDONLY | O_DIRECTORY);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", name);
+	dfd = sysfs_open(r, rel, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
 		return dfd;
+	/*
+	 * Listed on the live system, where sysfs lists a directory from memory. In a
+	 * tree on disk a listing costs more than the looks it spares (ext4 builds a hash
+	 * tree of the directory for each reader): each name is looked at as it is read.
+	 */
+	if (r->live)
+		dev_listing_read(dfd, &l);
+	else
+		dev_listing_unlisted(&l);
 
-	if (sysfs_readlink_base(dfd, "driver", buf, sizeof(buf)) == 0)
-		d->driver = driver_name(buf);
-	d->override = read_attr_dup(dfd, "driver_override");
-	if (d->override && (streq(d->override, "(null)") || !d->override[0])) {
-		free(d->override);
-		d->override = NULL;
-	}
-	device_read_ids(dfd, d);
+	d->override = NULL;
+	if (dev_read(dfd, &l, DE_OVERRIDE, buf, sizeof(buf)) >= 0 && buf[0] &&
+	    !streq(buf, "(null)"))
+		d->override = xstrdup(buf);
+	device_read_ids(dfd, &l, d);
 	/* Not its own PF, nor its own bridge: a hand-made tree can say either. */
-	if (sysfs_readlink_base(dfd, "physfn", comp, sizeof(comp)) == 0 &&
+	if (dev_readlink_base(dfd, &l, DE_PHYSFN, comp, sizeof(comp)) == 0 &&
 	    !streq(comp, d->addr))
 		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
-	if (streq(d->parent, d->addr))
-		d->parent[0] = '\0';
-	device_read_header(dfd, d);
-	device_read_extras(dfd, d);
-	if (d->driver)
+	if (d->physfn[0])
+		d->parent_pending = 1;
+	else
+		device_parent_from_link(busfd, d);
+	device_read_header(dfd, &l, d);
+	device_read_extras(dfd, &l, d);
+	if (d->driver && dev_has(&l, DE_VFIO_DEV))
 		device_read_vfio_dev(dfd, d);
-	if (sysfs_readlink_base(dfd, "iommu_group", buf, sizeof(buf)) == 0)
+	if (dev_readlink_base(dfd, &l, DE_IOMMU_GROUP, buf, sizeof(buf)) == 0)
 		group_number_parse(buf, &d->group);
 	d->kind = (uint8_t)group_driver_kind(d->driver, d->vfio_dev != NULL);
 	return 0;
@@ -490,6 +675,20 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 	}
 	if (m->n_devs > 1)
 		qsort(m->devs, m->n_devs, sizeof(*m->devs), device_cmp);
+	/* A VF's upstream bridge is its PF's, when the PF is here and is no VF itself. */
+	for (size_t i = 0; i < m->n_devs; i++) {
+		struct pci_device *d = &m->devs[i], *pf;
+
+		if (!d->parent_pending)
+			continue;
+		d->parent_pending = 0;
+		pf = model_find_device(m, d->physfn);
+		if (pf && !pf->physfn[0] && !pf->parent_pending &&
+		    !streq(pf->parent, d->addr))
+			memcpy(d->parent, pf->parent, sizeof(d->parent));
+		else
+			device_parent_from_link(only >= 0 ? busfd : dirfd(dir), d);
+	}
 	/*
 	 * A PF's VFs: the kernel links each VF to its PF (physfn) as it links the PF to
 	 * the VF (virtfnN), so the VFs' links, read already and walked in bus order,
@@ -585,58 +784,74 @@ char *group_attr(const struct model *m, const struct iommu_group *g, const char 
 	_cleanup_close_ int gfd = -1;
 	char buf[4096];
 
-	if (!m->root || (gfd = group_dir_open(m->root, g->number)) < 0)
+	if (m->groups_fd_1 > 0) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%d", g->number);
+		gfd = sysfs_openat(m->groups_fd_1 - 1, name,
+				   O_PATH | O_DIRECTORY | O_NOFOLLOW);
+	} else if (m->root) {
+		gfd = group_dir_open(m->root, g->number);
+	}
+	if (gfd < 0)
 		return NULL;
 	if (sysfs_read_attr(gfd, attr, buf, sizeof(buf)) < 0)
 		return NULL;
 	return xstrdup(buf);
 }
 
+static void group_add(struct model *m, size_t *cap, int number)
+{
+	struct iommu_group *g;
+
+	if (m->n_groups == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		m->groups = xrealloc(m->groups, *cap * sizeof(*m->groups));
+	}
+	g = &m->groups[m->n_groups++];
+	memset(g, 0, sizeof(*g));
+	g->number = number;
+}
+
+/* Every group, or with only >= 0 that one: one look, whatever the number of groups. */
 static int groups_load(const struct sysroot *r, struct model *m, int only)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
+	_cleanup_close_ int gfd = -1;
 	struct dirent *de;
+	struct stat st;
 	size_t cap = 0;
 	int ret;
 
-	ret = sysfs_opendir(r, "sys/kernel/iommu_groups", &dir);
-	if (ret == -ENOENT)
+	gfd = sysfs_open(r, "sys/kernel/iommu_groups", O_RDONLY | O_DIRECTORY);
+	if (gfd == -ENOENT)
 		return 0;
-	if (ret < 0)
-		return ret;
-	while ((de = readdir(dir))) {
-		struct iommu_group *g;
-		char rel[sizeof(de->d_name) + 32];
+	if (gfd < 0)
+		return gfd;
+	/* The kernel makes each group a directory: a link or a file is none. */
+	if (only >= 0) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%d", only);
+		if (fstatat(gfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			group_add(m, &cap, only);
+	} else {
+		ret = sysfs_opendirat(gfd, ".", &dir);
+		if (ret < 0)
+			return ret;
+	}
+	while (dir && (de = readdir(dir))) {
 		int number;
 
-		if (!group_number_parse(de->d_name, &number) ||
-		    (only >= 0 && number != only))
+		if (!group_number_parse(de->d_name, &number))
 			continue;
-		/* The kernel makes each group a directory: a link or a file is none. */
-		if (de->d_type != DT_DIR) {
-			struct stat st;
-
-			if (de->d_type != DT_UNKNOWN ||
-			    fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
-				0 ||
-			    !S_ISDIR(st.st_mode))
-				continue;
-		}
-		if (m->n_groups == cap) {
-			cap = cap ? cap * 2 : 64;
-			m->groups = xrealloc(m->groups, cap * sizeof(*m->groups));
-		}
-		g = &m->groups[m->n_groups++];
-		memset(g, 0, sizeof(*g));
-		g->number = number;
-		/*
-		 * "N/name" from the groups' directory, no open and close of N: one
-		 * failing open a group but for noiommu groups. The rest waits for
-		 * group_attr().
-		 */
-		snprintf(rel, sizeof(rel), "%s/name", de->d_name);
-		g->name = read_attr_dup(dirfd(dir), rel);
-		g->noiommu = g->name && streq(g->name, "vfio-noiommu");
+		if (de->d_type != DT_DIR &&
+		    (de->d_type != DT_UNKNOWN ||
+		     fstatat(gfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		     !S_ISDIR(st.st_mode)))
+			continue;
+		group_add(m, &cap, number);
 	}
 	if (m->n_groups > 1)
 		qsort(m->groups, m->n_groups, sizeof(*m->groups), group_cmp);
@@ -665,6 +880,28 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 			continue;
 		g->devs[g->n_devs++] = &m->devs[i];
 	}
+	/*
+	 * A group's name: only a noiommu group has one, which vfio makes for a device it
+	 * binds without an IOMMU and removes with it (vfio_noiommu_group_alloc()), so
+	 * only a group with a VFIO driver bound is asked. "N/name" from the groups'
+	 * directory, no open of N.
+	 */
+	for (size_t i = 0; i < m->n_groups; i++) {
+		struct iommu_group *g = &m->groups[i];
+		char rel[32];
+		bool vfio = false;
+
+		for (size_t j = 0; j < g->n_devs && !vfio; j++)
+			vfio = g->devs[j]->kind == DRV_VFIO;
+		if (!vfio)
+			continue;
+		snprintf(rel, sizeof(rel), "%d/name", g->number);
+		g->name = read_attr_dup(gfd, rel);
+		g->noiommu = g->name && streq(g->name, "vfio-noiommu");
+	}
+	/* Kept for group_attr(): list -J reads two attributes of every group. */
+	m->groups_fd_1 = gfd + 1;
+	gfd = -1;
 	return 0;
 }
 
@@ -785,6 +1022,8 @@ void model_free(struct model *m)
 	}
 	free(m->groups);
 	free(m->kernel_release);
+	if (m->groups_fd_1 > 0)
+		close(m->groups_fd_1 - 1);
 	memset(m, 0, sizeof(*m));
 }
 

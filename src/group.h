@@ -59,6 +59,7 @@ struct pci_device {
 	int8_t header;		   /* enum hdr_type */
 	int8_t boot_vga;	   /* -1 when absent */
 	uint8_t kind;		   /* enum drv_kind */
+	uint8_t parent_pending;	   /* while loading: parent still to be found */
 	uint16_t vendor, device, subvendor, subdevice;
 	uint32_t class;
 	int numa_node;			  /* -1 when absent or unknown */
@@ -96,6 +97,7 @@ struct model {
 	char *kernel_release;
 	bool holders_partial;	    /* some processes' fds could not be read */
 	const struct sysroot *root; /* what it was loaded from */
+	int groups_fd_1; /* sys/kernel/iommu_groups, open, plus one: 0 when not */
 };
 
 /* Loads the whole model below the root; returns 0 or -errno. */

@@ -694,14 +694,15 @@ static size_t cell_width(const char *s)
 }
 
 /*
- * Sets each column's width to its widest cell over all the rows, as libsmartcols would
- * measure a whole table off a terminal, so that every slice lines up with the others. A
- * device's name in the tree sits behind two cells of tree art.
+ * Each column's width, as libsmartcols' count_column_width() finds it on the whole table
+ * (before a terminal's width shrinks any): the widest cell over all the rows, the header,
+ * the hint. A device's name in the tree sits behind two cells of tree art. Returns the
+ * width of a line, with the one-space separators.
  */
-static void list_fix_widths(struct libscols_table *tb, const struct model *m,
-			    const bool *sel, const struct output_opts *o, int tree_col)
+static size_t list_measure_widths(const struct model *m, const bool *sel,
+				  const struct output_opts *o, int tree_col, size_t *f)
 {
-	size_t w[ARRAY_SIZE(o->columns)] = { 0 };
+	size_t w[ARRAY_SIZE(o->columns)] = { 0 }, line = 0;
 
 	for (size_t gi = 0; gi < m->n_groups; gi++) {
 		const struct iommu_group *g = &m->groups[gi];
@@ -723,28 +724,39 @@ static void list_fix_widths(struct libscols_table *tb, const struct model *m,
 			}
 	}
 	for (size_t i = 0; i < o->n_columns; i++) {
-		struct libscols_column *cl = scols_table_get_column(tb, i);
 		const struct colinfo *ci = &infos[o->columns[i]];
 		size_t head = MAX(cell_width(ci->name), (size_t)1),
-		       hint = (size_t)ci->whint, f;
+		       hint = (size_t)ci->whint;
+
+		if (w[i] < head)
+			f[i] = head;
+		else if (ci->whint >= 1 && w[i] < hint && head < hint)
+			f[i] = hint;
+		else
+			f[i] = w[i];
+		line += f[i] + (i + 1 < o->n_columns ? 1 : 0);
+	}
+	return line;
+}
+
+/* Gives each column the width measured, so that every slice lines up with the others. */
+static void list_fix_widths(struct libscols_table *tb, const struct output_opts *o,
+			    const size_t *f)
+{
+	for (size_t i = 0; i < o->n_columns; i++) {
+		struct libscols_column *cl = scols_table_get_column(tb, i);
+		const struct colinfo *ci = &infos[o->columns[i]];
+		size_t head = MAX(cell_width(ci->name), (size_t)1);
 
 		if (!cl)
 			continue;
-		/* count_column_width() of libsmartcols, off a terminal, on the whole
-		 * table */
-		if (w[i] < head)
-			f = head;
-		else if (ci->whint >= 1 && w[i] < hint && head < hint)
-			f = hint;
-		else
-			f = w[i];
 		/*
 		 * A slice whose cells are all narrower than the header would get the
 		 * header's width, whatever the hint: a strict width takes the hint
 		 * instead.
 		 */
-		scols_column_set_whint(cl, (double)f);
-		if (f > head)
+		scols_column_set_whint(cl, (double)f[i]);
+		if (f[i] > head)
 			scols_column_set_flags(cl, scols_column_get_flags(cl) |
 						       SCOLS_FL_STRICTWIDTH);
 	}
@@ -791,21 +803,33 @@ int output_list(const struct model *m, const bool *sel, const struct output_opts
 			return -ENOMEM;
 	}
 	/*
-	 * On a terminal libsmartcols fits the columns to its width, which takes every
-	 * row: one table. Elsewhere (a pipe, a file, a monitoring loop) the columns are
-	 * as wide as their widest cell, so those widths are measured first and the rows
-	 * go out a slice of groups at a time, each slice's rows freed before the next:
-	 * memory stays flat on a host with tens of thousands of devices.
+	 * The columns are as wide as their widest cell, so those widths are measured
+	 * first and the rows go out a slice of groups at a time, each slice's rows freed
+	 * before the next: memory stays flat on a host with tens of thousands of
+	 * devices. Only a table wider than the terminal, which libsmartcols fits to its
+	 * width from every row, is one table.
 	 */
-	if (!o->raw && !o->pairs && isatty(STDOUT_FILENO)) {
-		ret = list_add_rows(tb, m, sel, o, tree_col >= 0, 0, m->n_groups);
-		if (ret == 0)
-			ret = scols_print_table(tb) < 0 ? -EIO : 0;
-		return ret;
+	if (!o->raw && !o->pairs) {
+		size_t f[ARRAY_SIZE(o->columns)];
+		size_t line = list_measure_widths(m, sel, o, tree_col, f);
+
+		/*
+		 * A table that fits the terminal is printed there as it is elsewhere
+		 * (__scols_calculate() shrinks nothing, and widens only the last
+		 * column, which is not padded): the slices below. One wider than the
+		 * terminal goes to libsmartcols whole, to be fitted.
+		 */
+		if (isatty(STDOUT_FILENO) &&
+		    (line > scols_table_get_termwidth(tb) ||
+		     test_hook_getenv("DMAOWNCTL_TEST_WHOLE_TABLE"))) {
+			ret = list_add_rows(tb, m, sel, o, tree_col >= 0, 0, m->n_groups);
+			if (ret == 0)
+				ret = scols_print_table(tb) < 0 ? -EIO : 0;
+			return ret;
+		}
+		list_fix_widths(tb, o, f);
 	}
 	scols_table_set_termforce(tb, SCOLS_TERMFORCE_NEVER);
-	if (!o->raw && !o->pairs)
-		list_fix_widths(tb, m, sel, o, tree_col);
 	for (size_t from = 0, printed = 0, slice = list_slice();
 	     ret == 0 && (from < m->n_groups || !printed);) {
 		size_t to = from, n = 0;

@@ -347,6 +347,31 @@ int sysfs_read_attr(int dirfd, const char *name, char *buf, size_t size)
 	return read_fd(fd, buf, size);
 }
 
+/*
+ * A name that the caller saw as a regular file in dirfd's own listing (getdents64's
+ * d_type): opened without another look. What may have been swapped in since is met as
+ * open_regular() meets it: O_NOFOLLOW for a link, O_NONBLOCK for a FIFO.
+ */
+static int open_listed(int dirfd, const char *name)
+{
+	int fd;
+
+	if (strchr(name, '/') || streq(name, "..") || streq(name, "."))
+		return -EINVAL;
+	fd = openat(dirfd, name,
+		    O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int sysfs_read_listed(int dirfd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open_listed(dirfd, name);
+
+	if (fd < 0)
+		return fd;
+	return read_fd(fd, buf, size);
+}
+
 int sysfs_read_file(const struct sysroot *r, const char *rel, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = open_regular(r, -1, rel, false);
@@ -377,6 +402,15 @@ static ssize_t read_bytes(int fd, void *buf, size_t size)
 ssize_t sysfs_read_bytes_at(int dirfd, const char *name, void *buf, size_t size)
 {
 	_cleanup_close_ int fd = open_regular(NULL, dirfd, name, false);
+
+	if (fd < 0)
+		return fd;
+	return read_bytes(fd, buf, size);
+}
+
+ssize_t sysfs_read_bytes_listed(int dirfd, const char *name, void *buf, size_t size)
+{
+	_cleanup_close_ int fd = open_listed(dirfd, name);
 
 	if (fd < 0)
 		return fd;

@@ -48,6 +48,12 @@ int sysfs_read_attr(int dirfd, const char *name, char *buf, size_t size);
 int sysfs_read_file(const struct sysroot *r, const char *rel, char *buf, size_t size);
 /* Reads up to SIZE bytes of a regular file as they are (config space, a cmdline). */
 ssize_t sysfs_read_bytes_at(int dirfd, const char *name, void *buf, size_t size);
+/*
+ * sysfs_read_attr() and sysfs_read_bytes_at() for a name that the caller saw as a regular
+ * file in dirfd's listing: no second look before the open.
+ */
+int sysfs_read_listed(int dirfd, const char *name, char *buf, size_t size);
+ssize_t sysfs_read_bytes_listed(int dirfd, const char *name, void *buf, size_t size);
 ssize_t sysfs_read_bytes(const struct sysroot *r, const char *rel, void *buf,
 			 size_t size);
 /* An attribute that holds one hex number of up to max digits ("0x8086"): hex_number(). */

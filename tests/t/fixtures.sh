@@ -76,7 +76,7 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 	# that the slices are given must be the ones it finds.
 	if command -v script >/dev/null; then
 		for loc in C C.UTF-8; do
-			COLUMNS=1000 LC_ALL=$loc script -qc \
+			COLUMNS=1000 LC_ALL=$loc DMAOWNCTL_TEST_WHOLE_TABLE=1 script -qc \
 				"'$DMAOWNCTL' --sysroot '$root' list --output-all" /dev/null |
 				tr -d '\r' >"$WORKDIR/term"
 			LC_ALL=$loc DMAOWNCTL_TEST_LIST_SLICE=1 "$DMAOWNCTL" --sysroot "$root" \
@@ -90,6 +90,33 @@ for tarball in "$SRCDIR"/tests/fixtures/*.tar.xz; do
 		done
 	else
 		skip "$name/slices-as-wide-as-libsmartcols-measures" "no script(1)"
+	fi
+
+	# On a terminal, a table that fits goes out in slices too, and one that does not goes
+	# to libsmartcols whole: at every width, the bytes libsmartcols prints for the whole
+	# table (DMAOWNCTL_TEST_WHOLE_TABLE), slices of one group each.
+	if command -v script >/dev/null; then
+		for cols in 60 100 150 1000; do
+			for args in "list" "list --output-all" "list -n -o GROUP,OWNER,DRIVER"; do
+				# shellcheck disable=SC2086
+				LC_ALL=C.UTF-8 DMAOWNCTL_TEST_WHOLE_TABLE=1 script -qec \
+					"stty cols $cols; '$DMAOWNCTL' --sysroot '$root' $args" /dev/null \
+					>"$WORKDIR/whole"
+				# shellcheck disable=SC2086
+				LC_ALL=C.UTF-8 DMAOWNCTL_TEST_LIST_SLICE=1 script -qec \
+					"stty cols $cols; '$DMAOWNCTL' --sysroot '$root' $args" /dev/null \
+					>"$WORKDIR/term"
+				if { [ "$(wc -l <"$WORKDIR/whole")" -gt 1 ] || [ "$ngroups" -eq 0 ]; } &&
+					diff -u "$WORKDIR/whole" "$WORKDIR/term" >"$WORKDIR/diff"; then
+					pass "$name/terminal-$cols-columns-as-libsmartcols-prints/${args// /_}"
+				else
+					fail "$name/terminal-$cols-columns-as-libsmartcols-prints/${args// /_}" \
+						"$(tail -n +3 "$WORKDIR/diff" | grep '^[-+]' | head -n 2 | tr '\n' ' ')"
+				fi
+			done
+		done
+	else
+		fail "$name/terminal-as-libsmartcols-prints" "no script(1)"
 	fi
 
 	same_as_whole_model "$name/one-group-commands-read-one-group" "$root"
