@@ -779,6 +779,147 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 	strv_free(links);
 }
 
+/* The classes whose devices say a PCI device is in use, as class_links_load() reads them.
+ */
+static const char *const use_classes[] = { "net", "block", "drm" };
+
+static int strverscmp_ptr(const void *a, const void *b)
+{
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void device_push_class(struct pci_device *d, size_t cls, const char *name)
+{
+	if (cls == 0)
+		strv_push(&d->net, &d->n_net, xstrdup(name));
+	else if (cls == 1)
+		strv_push(&d->block, &d->n_block, xstrdup(name));
+	else
+		strv_push(&d->drm, &d->n_drm, xstrdup(name));
+}
+
+/*
+ * Whether the class link (its target in link, in cfd: sys/class/CLS) makes a device of
+ * d, as class_links_load() decides it: its target runs through d, nearest, and its parent
+ * is not a device of the same class (a partition, a DRM connector).
+ */
+static bool class_link_of(int cfd, char *link, const struct pci_device *d)
+{
+	char addr[PCI_ADDR_MAX], other[PATH_MAX], *slash = strrchr(link, '/');
+	const char *parent;
+	bool child;
+
+	if (!pci_addr_from_path(link, addr, sizeof(addr)) || !streq(addr, d->addr))
+		return false;
+	if (!slash)
+		return true;
+	*slash = '\0';
+	parent = path_basename(link);
+	child = parent[0] && parent[0] != '.' &&
+		sysfs_readlink(cfd, parent, other, sizeof(other)) >= 0;
+	*slash = '/';
+	return !child;
+}
+
+#define CLASS_WALK_DEPTH 12
+
+/*
+ * The devices of the classes above that live below d's directory (dfd): a walk of its
+ * subdirectories, which stops at a device found, at another PCI device (whose own they
+ * are), and at the attribute groups that never hold one. Each name met is looked up in
+ * the class directories (cfd[]): as many looks as d has directories, not as many as the
+ * host has interfaces and disks. For a model of one group.
+ */
+static void class_walk(int dfd, struct pci_device *d, const int *cfd, unsigned depth)
+{
+	char buf[8192] __attribute__((aligned(8)));
+	char **subdirs = NULL;
+	size_t n_subdirs = 0;
+	ssize_t n;
+
+	while ((n = getdents64(dfd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+			char addr[PCI_ADDR_MAX];
+			struct stat st;
+
+			off += de->d_reclen;
+			if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+			    streq(de->d_name, "power") || streq(de->d_name, "msi_irqs") ||
+			    pci_addr_from_path(de->d_name, addr, sizeof(addr)))
+				continue;
+			if (de->d_type != DT_DIR &&
+			    (de->d_type != DT_UNKNOWN ||
+			     fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			     !S_ISDIR(st.st_mode)))
+				continue;
+			strv_push(&subdirs, &n_subdirs, xstrdup(de->d_name));
+		}
+	for (size_t i = 0; i < n_subdirs; i++) {
+		_cleanup_close_ int sub = -1;
+		bool found = false;
+
+		for (size_t c = 0; c < ARRAY_SIZE(use_classes) && subdirs[i][0] != '.';
+		     c++) {
+			char link[PATH_MAX];
+
+			if (cfd[c] < 0 ||
+			    sysfs_readlink(cfd[c], subdirs[i], link, sizeof(link)) < 0 ||
+			    !class_link_of(cfd[c], link, d))
+				continue;
+			device_push_class(d, c, subdirs[i]);
+			found = true;
+		}
+		/* Below a device found: its partitions, connectors, queues. */
+		if (found || depth >= CLASS_WALK_DEPTH)
+			continue;
+		sub = sysfs_openat(dfd, subdirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+		if (sub >= 0)
+			class_walk(sub, d, cfd, depth + 1);
+	}
+	strv_free(subdirs);
+}
+
+static void class_walk_load(const struct sysroot *r, struct model *m)
+{
+	int cfd[ARRAY_SIZE(use_classes)];
+
+	for (size_t c = 0; c < ARRAY_SIZE(use_classes); c++) {
+		char rel[32];
+
+		snprintf(rel, sizeof(rel), "sys/class/%s", use_classes[c]);
+		cfd[c] = sysfs_open(r, rel, O_PATH | O_DIRECTORY);
+	}
+	for (size_t i = 0; i < m->n_devs; i++) {
+		struct pci_device *d = &m->devs[i];
+		char rel[sizeof("sys/bus/pci/devices/") + PCI_ADDR_MAX];
+		_cleanup_close_ int dfd = -1;
+
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", d->addr);
+		dfd = sysfs_open(r, rel, O_RDONLY | O_DIRECTORY);
+		if (dfd >= 0)
+			class_walk(dfd, d, cfd, 0);
+	}
+	for (size_t c = 0; c < ARRAY_SIZE(use_classes); c++)
+		if (cfd[c] >= 0)
+			close(cfd[c]);
+}
+
+/* Each device's interfaces, disks and cards in one order, whatever the directory's. */
+static void class_names_sort(struct model *m)
+{
+	for (size_t i = 0; i < m->n_devs; i++) {
+		struct pci_device *d = &m->devs[i];
+
+		if (d->n_net > 1)
+			qsort(d->net, d->n_net, sizeof(*d->net), strverscmp_ptr);
+		if (d->n_block > 1)
+			qsort(d->block, d->n_block, sizeof(*d->block), strverscmp_ptr);
+		if (d->n_drm > 1)
+			qsort(d->drm, d->n_drm, sizeof(*d->drm), strverscmp_ptr);
+	}
+}
+
 char *group_attr(const struct model *m, const struct iommu_group *g, const char *attr)
 {
 	_cleanup_close_ int gfd = -1;
@@ -917,9 +1058,13 @@ static int load(const struct sysroot *r, struct model *m, int only)
 	ret = devices_load(r, m, only);
 	if (ret < 0)
 		return ret;
-	class_links_load(r, m, "net");
-	class_links_load(r, m, "block");
-	class_links_load(r, m, "drm");
+	if (only >= 0) {
+		class_walk_load(r, m);
+	} else {
+		for (size_t c = 0; c < ARRAY_SIZE(use_classes); c++)
+			class_links_load(r, m, use_classes[c]);
+	}
+	class_names_sort(m);
 	ret = groups_load(r, m, only);
 	if (ret < 0)
 		return ret;
