@@ -78,7 +78,7 @@ static int usage_error(const char *fmt, ...)
 /* The whole model, or with ARG the one group it names (see model_load_for()). */
 static int load_for(struct ctl *c, struct model *m, const char *arg)
 {
-	int r = model_load_for(&c->root, m, arg);
+	int r = model_load_for(&c->root, m, arg, output_list_fields(&c->out));
 
 	if (r < 0)
 		return fail(sysfs_error_bad_tree(r) ? EXIT_USAGE : EXIT_FAILED,

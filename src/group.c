@@ -359,21 +359,6 @@ static void device_parent(char *syspath, struct pci_device *d)
 		*slash = '/';
 }
 
-/* From the link in sys/bus/pci/devices (busfd), which names the device's directory. */
-static void device_parent_from_link(int busfd, struct pci_device *d)
-{
-	_cleanup_free_ char *syspath = NULL;
-	char buf[PATH_MAX];
-
-	d->parent[0] = '\0';
-	if (sysfs_readlink(busfd, d->addr, buf, sizeof(buf)) < 0)
-		return;
-	syspath = path_fold("sys/bus/pci/devices", buf, NULL);
-	device_parent(syspath, d);
-	if (streq(d->parent, d->addr))
-		d->parent[0] = '\0';
-}
-
 /* Class, IDs and driver: from uevent, which has them all in one read, then the rest. */
 static void device_read_ids(int dfd, const struct dev_listing *l, struct pci_device *d)
 {
@@ -431,41 +416,90 @@ static void device_read_header(int dfd, const struct dev_listing *l, struct pci_
 }
 
 /* boot_vga, the NUMA node and SR-IOV, each read only where the kernel makes it. */
-static void device_read_extras(int dfd, const struct dev_listing *l, struct pci_device *d)
+static void device_read_extras(int dfd, const struct dev_listing *l, struct pci_device *d,
+			       unsigned fields)
 {
 	unsigned base_class = (unsigned)(d->class >> 8);
+	bool vga = base_class == 0x0300 || base_class == 0x0001 || d->class == 0;
 
 	/* The kernel makes boot_vga for VGA devices only. */
-	d->boot_vga =
-	    (int8_t)(base_class == 0x0300 || base_class == 0x0001 || d->class == 0
-			 ? dev_read_int_or(dfd, l, DE_BOOT_VGA, -1)
-			 : -1);
-	d->numa_node = dev_read_int_or(dfd, l, DE_NUMA, -1);
-	d->sriov_totalvfs = d->physfn[0] ? -1 : dev_read_int_or(dfd, l, DE_TOTALVFS, -1);
+	d->boot_vga = (int8_t)((fields & MF_BOOT_VGA) && vga
+				   ? dev_read_int_or(dfd, l, DE_BOOT_VGA, -1)
+				   : -1);
+	d->numa_node = fields & MF_NUMA ? dev_read_int_or(dfd, l, DE_NUMA, -1) : -1;
+	d->sriov_totalvfs = (fields & MF_SRIOV) && !d->physfn[0]
+				? dev_read_int_or(dfd, l, DE_TOTALVFS, -1)
+				: -1;
 	d->sriov_numvfs =
 	    d->sriov_totalvfs >= 0 ? dev_read_int_or(dfd, l, DE_NUMVFS, 0) : -1;
 }
 
 /*
- * busfd: sys/bus/pci/devices. The device's directory is opened through its link there.
- * A VF's upstream bridge is its PF's (pci_iov_add_virtfn() gives it the PF's parent):
- * devices_load() fills it in (parent_pending) once the PFs are read, sparing a readlink
- * a VF. Everyone else's comes from the link.
+ * The directory that holds the devices last opened: a bridge's devices, a PF's VFs, which
+ * bus order keeps together. Each device's directory is then one component away from it,
+ * not a walk from the root through its link.
  */
-static int device_load(const struct sysroot *r, int busfd, const char *name,
-		       struct pci_device *d)
+struct parent_dir {
+	char *path;
+	int fd;
+};
+
+static void parent_dir_close(struct parent_dir *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->path);
+	p->path = NULL;
+	p->fd = -1;
+}
+
+/* SYSPATH, the directory that a link in sys/bus/pci/devices names, open. */
+static int device_dir_open(const struct sysroot *r, struct parent_dir *p, char *syspath)
+{
+	char *slash = strrchr(syspath, '/');
+	int fd = -1;
+
+	if (slash && slash[1] && !streq(slash + 1, ".")) {
+		*slash = '\0';
+		if (!p->path || !streq(p->path, syspath)) {
+			parent_dir_close(p);
+			p->fd = sysfs_open(r, syspath, O_PATH | O_DIRECTORY);
+			p->path = xstrdup(syspath);
+		}
+		*slash = '/';
+		if (p->fd >= 0)
+			fd = sysfs_openat(p->fd, slash + 1,
+					  O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+	}
+	/* Not a plain directory beside its siblings (a hand-made tree): resolved whole.
+	 */
+	if (fd < 0)
+		fd = sysfs_open(r, syspath, O_RDONLY | O_DIRECTORY);
+	return fd;
+}
+
+/* busfd: sys/bus/pci/devices, whose link for the device names its directory. */
+static int device_load(const struct sysroot *r, int busfd, struct parent_dir *pd,
+		       const char *name, struct pci_device *d, unsigned fields)
 {
 	_cleanup_close_ int dfd = -1;
-	char rel[sizeof("sys/bus/pci/devices/") + NAME_MAX], buf[PATH_MAX],
-	    comp[PCI_ADDR_MAX];
+	_cleanup_free_ char *syspath = NULL;
+	char buf[PATH_MAX], comp[PCI_ADDR_MAX];
 	struct dev_listing l;
+	int ret;
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->addr, sizeof(d->addr), "%s", name);
 	d->group = -1;
 
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", name);
-	dfd = sysfs_open(r, rel, O_RDONLY | O_DIRECTORY);
+	ret = sysfs_readlink(busfd, name, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	syspath = path_fold("sys/bus/pci/devices", buf, NULL);
+	device_parent(syspath, d);
+	if (streq(d->parent, d->addr))
+		d->parent[0] = '\0';
+	dfd = device_dir_open(r, pd, syspath);
 	if (dfd < 0)
 		return dfd;
 	/*
@@ -484,15 +518,14 @@ static int device_load(const struct sysroot *r, int busfd, const char *name,
 		d->override = xstrdup(buf);
 	device_read_ids(dfd, &l, d);
 	/* Not its own PF, nor its own bridge: a hand-made tree can say either. */
-	if (dev_readlink_base(dfd, &l, DE_PHYSFN, comp, sizeof(comp)) == 0 &&
+	if ((fields & (MF_PHYSFN | MF_HEADER | MF_SRIOV)) &&
+	    dev_readlink_base(dfd, &l, DE_PHYSFN, comp, sizeof(comp)) == 0 &&
 	    !streq(comp, d->addr))
 		snprintf(d->physfn, sizeof(d->physfn), "%s", comp);
-	if (d->physfn[0])
-		d->parent_pending = 1;
-	else
-		device_parent_from_link(busfd, d);
-	device_read_header(dfd, &l, d);
-	device_read_extras(dfd, &l, d);
+	d->header = HDR_UNKNOWN;
+	if (fields & MF_HEADER)
+		device_read_header(dfd, &l, d);
+	device_read_extras(dfd, &l, d, fields);
 	if (d->driver && dev_has(&l, DE_VFIO_DEV))
 		device_read_vfio_dev(dfd, d);
 	if (dev_readlink_base(dfd, &l, DE_IOMMU_GROUP, buf, sizeof(buf)) == 0)
@@ -625,12 +658,15 @@ static int group_dir_open(const struct sysroot *r, int number)
 }
 
 /* Every PCI device, or with only >= 0 the members of that one group. */
-static int devices_load(const struct sysroot *r, struct model *m, int only)
+static int devices_load(const struct sysroot *r, struct model *m, int only,
+			unsigned fields)
 {
 	_cleanup_closedir_ DIR *dir = NULL;
 	_cleanup_close_ int busfd = -1;
+	char **names = NULL;
+	struct parent_dir pd = { .path = NULL, .fd = -1 };
+	size_t n_names = 0;
 	struct dirent *de;
-	size_t cap = 0;
 	int ret;
 
 	if (only >= 0) {
@@ -649,22 +685,16 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 		return 0; /* no PCI bus at all, or no such group */
 	if (ret < 0)
 		return ret;
-	/* Counted first: one array of the right size, not a doubling one twice too large.
-	 */
+	/* The names first, in bus order: siblings one after the other (parent_dir). */
 	while ((de = readdir(dir)))
-		cap += de->d_name[0] != '.';
-	rewinddir(dir);
-	m->devs = xcalloc(cap ? cap : 1, sizeof(*m->devs));
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.' || !pci_addr_valid(de->d_name))
-			continue;
-		if (m->n_devs == cap) {
-			/* devices that came while we read */
-			cap = cap ? cap * 2 : 16;
-			m->devs = xrealloc(m->devs, cap * sizeof(*m->devs));
-		}
-		ret = device_load(r, only >= 0 ? busfd : dirfd(dir), de->d_name,
-				  &m->devs[m->n_devs]);
+		if (de->d_name[0] != '.' && pci_addr_valid(de->d_name))
+			strv_push(&names, &n_names, xstrdup(de->d_name));
+	if (n_names > 1)
+		qsort(names, n_names, sizeof(*names), addr_cmp_ptr);
+	m->devs = xcalloc(n_names ? n_names : 1, sizeof(*m->devs));
+	for (size_t i = 0; i < n_names; i++) {
+		ret = device_load(r, only >= 0 ? busfd : dirfd(dir), &pd, names[i],
+				  &m->devs[m->n_devs], fields);
 		if (ret < 0) {
 			/* A device may leave while we read it: hot unplug, VFs going
 			 * away. */
@@ -673,28 +703,15 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 		}
 		m->n_devs++;
 	}
-	if (m->n_devs > 1)
-		qsort(m->devs, m->n_devs, sizeof(*m->devs), device_cmp);
-	/* A VF's upstream bridge is its PF's, when the PF is here and is no VF itself. */
-	for (size_t i = 0; i < m->n_devs; i++) {
-		struct pci_device *d = &m->devs[i], *pf;
-
-		if (!d->parent_pending)
-			continue;
-		d->parent_pending = 0;
-		pf = model_find_device(m, d->physfn);
-		if (pf && !pf->physfn[0] && !pf->parent_pending &&
-		    !streq(pf->parent, d->addr))
-			memcpy(d->parent, pf->parent, sizeof(d->parent));
-		else
-			device_parent_from_link(only >= 0 ? busfd : dirfd(dir), d);
-	}
+	parent_dir_close(&pd);
+	strv_free(names);
+	/* In bus order already, as their names were. */
 	/*
 	 * A PF's VFs: the kernel links each VF to its PF (physfn) as it links the PF to
 	 * the VF (virtfnN), so the VFs' links, read already and walked in bus order,
 	 * spare reading every PF's directory and its virtfn links.
 	 */
-	for (size_t i = 0; i < m->n_devs && only < 0; i++) {
+	for (size_t i = 0; i < m->n_devs && only < 0 && (fields & MF_PHYSFN); i++) {
 		struct pci_device *pf;
 
 		if (!m->devs[i].physfn[0] ||
@@ -704,7 +721,7 @@ static int devices_load(const struct sysroot *r, struct model *m, int only)
 	}
 	/* One group read: its PFs' VFs are in other groups, so from the PFs' virtfn
 	 * links. */
-	for (size_t i = 0; i < m->n_devs && only >= 0; i++)
+	for (size_t i = 0; i < m->n_devs && only >= 0 && (fields & MF_PHYSFN); i++)
 		if (m->devs[i].sriov_numvfs > 0)
 			device_read_virtfns(r, &m->devs[i]);
 	return 0;
@@ -1046,7 +1063,7 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 	return 0;
 }
 
-static int load(const struct sysroot *r, struct model *m, int only)
+static int load(const struct sysroot *r, struct model *m, int only, unsigned fields)
 {
 	char buf[256];
 	int ret;
@@ -1055,10 +1072,12 @@ static int load(const struct sysroot *r, struct model *m, int only)
 	m->root = r;
 	if (sysfs_read_file(r, "proc/sys/kernel/osrelease", buf, sizeof(buf)) >= 0)
 		m->kernel_release = xstrdup(buf);
-	ret = devices_load(r, m, only);
+	ret = devices_load(r, m, only, fields);
 	if (ret < 0)
 		return ret;
-	if (only >= 0) {
+	if (!(fields & MF_CLASSES)) {
+		/* not asked for */
+	} else if (only >= 0) {
 		class_walk_load(r, m);
 	} else {
 		for (size_t c = 0; c < ARRAY_SIZE(use_classes); c++)
@@ -1078,9 +1097,10 @@ static int load(const struct sysroot *r, struct model *m, int only)
 }
 
 /* On an error, nothing is left to free. */
-static int load_or_free(const struct sysroot *r, struct model *m, int only)
+static int load_or_free(const struct sysroot *r, struct model *m, int only,
+			unsigned fields)
 {
-	int ret = load(r, m, only);
+	int ret = load(r, m, only, fields);
 
 	if (ret < 0)
 		model_free(m);
@@ -1089,12 +1109,12 @@ static int load_or_free(const struct sysroot *r, struct model *m, int only)
 
 int model_load(const struct sysroot *r, struct model *m)
 {
-	return load_or_free(r, m, -1);
+	return load_or_free(r, m, -1, MF_ALL);
 }
 
 int model_load_group(const struct sysroot *r, struct model *m, int number)
 {
-	return load_or_free(r, m, number);
+	return load_or_free(r, m, number, MF_ALL);
 }
 
 /*
@@ -1112,14 +1132,15 @@ static int ifname_pci_addr(const struct sysroot *r, const char *ifname, char *ad
 	return pci_addr_from_path(link, addr, size) ? 0 : -ENODEV;
 }
 
-int model_load_for(const struct sysroot *r, struct model *m, const char *arg)
+int model_load_for(const struct sysroot *r, struct model *m, const char *arg,
+		   unsigned fields)
 {
 	int number;
 
 	if (arg && !test_hook_getenv("DMAOWNCTL_TEST_FULL_MODEL") &&
 	    model_group_of(r, arg, &number) == 0)
-		return model_load_group(r, m, number);
-	return model_load(r, m);
+		return load_or_free(r, m, number, fields);
+	return load_or_free(r, m, -1, fields);
 }
 
 int model_group_of(const struct sysroot *r, const char *arg, int *number)

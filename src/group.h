@@ -59,7 +59,6 @@ struct pci_device {
 	int8_t header;		   /* enum hdr_type */
 	int8_t boot_vga;	   /* -1 when absent */
 	uint8_t kind;		   /* enum drv_kind */
-	uint8_t parent_pending;	   /* while loading: parent still to be found */
 	uint16_t vendor, device, subvendor, subdevice;
 	uint32_t class;
 	int numa_node;			  /* -1 when absent or unknown */
@@ -100,6 +99,21 @@ struct model {
 	int groups_fd_1; /* sys/kernel/iommu_groups, open, plus one: 0 when not */
 };
 
+/*
+ * What a device's model holds beyond its address, upstream bridge, IDs, driver,
+ * override, group and vfio-dev (which the owner needs): a command that prints less reads
+ * less. A field not read keeps its "absent" value (-1, "", HDR_UNKNOWN, no names).
+ */
+enum model_field {
+	MF_PHYSFN = 1 << 0,   /* physfn, and a PF's virtfns */
+	MF_HEADER = 1 << 1,   /* config space's header type */
+	MF_NUMA = 1 << 2,     /* numa_node */
+	MF_SRIOV = 1 << 3,    /* sriov_totalvfs, sriov_numvfs */
+	MF_BOOT_VGA = 1 << 4, /* boot_vga */
+	MF_CLASSES = 1 << 5,  /* network interfaces, disks, DRM devices */
+	MF_ALL = (1 << 6) - 1,
+};
+
 /* Loads the whole model below the root; returns 0 or -errno. */
 int model_load(const struct sysroot *r, struct model *m);
 /*
@@ -116,9 +130,10 @@ int model_group_of(const struct sysroot *r, const char *arg, int *number);
  * The group that ARG names, alone, when its links resolve it; else, or with ARG NULL, the
  * whole model (whose lookup then words any error). DMAOWNCTL_TEST_FULL_MODEL in the
  * environment of a test build always takes the whole model, for the tests that compare
- * the two.
+ * the two. fields: the enum model_field bits to read.
  */
-int model_load_for(const struct sysroot *r, struct model *m, const char *arg);
+int model_load_for(const struct sysroot *r, struct model *m, const char *arg,
+		   unsigned fields);
 void model_free(struct model *m);
 
 /*

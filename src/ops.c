@@ -123,7 +123,7 @@ static int ops_model_load(const struct sysroot *r, const struct ops_request *req
 {
 	bool one = req->kind == OPS_CLAIM_GROUP || req->kind == OPS_RELEASE;
 
-	return model_load_for(r, m, one ? req->arg : NULL);
+	return model_load_for(r, m, one ? req->arg : NULL, MF_ALL);
 }
 
 /* "ADDR on DRIVER, ..." for the devices of a release that the kernel gave a driver. */

@@ -762,6 +762,27 @@ static void list_fix_widths(struct libscols_table *tb, const struct output_opts 
 	}
 }
 
+unsigned output_list_fields(const struct output_opts *o)
+{
+	unsigned f = 0;
+
+	if (o->json)
+		return MF_ALL;
+	for (size_t i = 0; i < o->n_columns; i++) {
+		switch (o->columns[i]) {
+		case COL_HEADER: f |= MF_HEADER | MF_PHYSFN; break;
+		case COL_NUMA: f |= MF_NUMA; break;
+		case COL_VFS: f |= MF_SRIOV | MF_PHYSFN; break;
+		case COL_PHYSFN: f |= MF_PHYSFN; break;
+		case COL_NET:
+		case COL_BLOCK: f |= MF_CLASSES; break;
+		case COL_BOOTVGA: f |= MF_BOOT_VGA; break;
+		case COL_FLAGS: f |= MF_PHYSFN | MF_BOOT_VGA; break;
+		}
+	}
+	return f;
+}
+
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o)
 {
 	_cleanup_table_ struct libscols_table *tb = NULL;

@@ -33,6 +33,8 @@ void output_list_columns(FILE *f);
  */
 
 /* Prints groups; with sel non-NULL only the groups whose sel[i] is true. */
+/* The enum model_field bits that output_list() prints with these options. */
+unsigned output_list_fields(const struct output_opts *o);
 int output_list(const struct model *m, const bool *sel, const struct output_opts *o);
 /* Prints one group to f, as text or as list -J's shape; -EIO when f fails. */
 int output_show(FILE *f, const struct model *m, const struct iommu_group *g,
