@@ -796,6 +796,17 @@ static void class_links_load(const struct sysroot *r, struct model *m, const cha
 	strv_free(links);
 }
 
+/* A directory entry that is a directory itself, not a link to one: by its type, or a
+ * look. */
+static bool entry_is_dir(int dfd, const char *name, unsigned char type)
+{
+	struct stat st;
+
+	if (type != DT_UNKNOWN)
+		return type == DT_DIR;
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* The classes whose devices say a PCI device is in use, as class_links_load() reads them.
  */
 static const char *const use_classes[] = { "net", "block", "drm" };
@@ -858,17 +869,13 @@ static void class_walk(int dfd, struct pci_device *d, const int *cfd, unsigned d
 		for (ssize_t off = 0; off < n;) {
 			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
 			char addr[PCI_ADDR_MAX];
-			struct stat st;
 
 			off += de->d_reclen;
 			if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
 			    streq(de->d_name, "power") || streq(de->d_name, "msi_irqs") ||
 			    pci_addr_from_path(de->d_name, addr, sizeof(addr)))
 				continue;
-			if (de->d_type != DT_DIR &&
-			    (de->d_type != DT_UNKNOWN ||
-			     fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			     !S_ISDIR(st.st_mode)))
+			if (!entry_is_dir(dfd, de->d_name, de->d_type))
 				continue;
 			strv_push(&subdirs, &n_subdirs, xstrdup(de->d_name));
 		}
@@ -1004,10 +1011,7 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 
 		if (!group_number_parse(de->d_name, &number))
 			continue;
-		if (de->d_type != DT_DIR &&
-		    (de->d_type != DT_UNKNOWN ||
-		     fstatat(gfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		     !S_ISDIR(st.st_mode)))
+		if (!entry_is_dir(gfd, de->d_name, de->d_type))
 			continue;
 		group_add(m, &cap, number);
 	}
