@@ -1116,11 +1116,6 @@ int model_load(const struct sysroot *r, struct model *m)
 	return load_or_free(r, m, -1, MF_ALL);
 }
 
-int model_load_group(const struct sysroot *r, struct model *m, int number)
-{
-	return load_or_free(r, m, number, MF_ALL);
-}
-
 /*
  * The PCI device behind a network interface: -ENOENT without such an interface, -ENODEV
  * for a virtual one, with no PCI device behind it.

@@ -117,20 +117,16 @@ enum model_field {
 /* Loads the whole model below the root; returns 0 or -errno. */
 int model_load(const struct sysroot *r, struct model *m);
 /*
- * Loads one group and its members only, with their holders: what a claim or a release
- * reads, on a host of thousands of groups. Other groups and devices are absent.
- */
-int model_load_group(const struct sysroot *r, struct model *m, int number);
-/*
  * The group of a GROUP or DEVICE argument (number, PCI address, network interface), from
  * the links alone: -EINVAL when malformed, -ENOENT when it does not resolve so.
  */
 int model_group_of(const struct sysroot *r, const char *arg, int *number);
 /*
- * The group that ARG names, alone, when its links resolve it; else, or with ARG NULL, the
- * whole model (whose lookup then words any error). DMAOWNCTL_TEST_FULL_MODEL in the
- * environment of a test build always takes the whole model, for the tests that compare
- * the two. fields: the enum model_field bits to read.
+ * The group that ARG names, alone (its members, with their holders: what a claim or a
+ * release reads, on a host of thousands of groups), when its links resolve it; else, or
+ * with ARG NULL, the whole model (whose lookup then words any error).
+ * DMAOWNCTL_TEST_FULL_MODEL in the environment of a test build always takes the whole
+ * model, for the tests that compare the two. fields: the enum model_field bits to read.
  */
 int model_load_for(const struct sysroot *r, struct model *m, const char *arg,
 		   unsigned fields);

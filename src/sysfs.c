@@ -426,31 +426,6 @@ ssize_t sysfs_read_bytes(const struct sysroot *r, const char *rel, void *buf, si
 	return read_bytes(fd, buf, size);
 }
 
-int sysfs_read_hex(int dirfd, const char *name, size_t max, unsigned long *val)
-{
-	char buf[64];
-	int r = sysfs_read_attr(dirfd, name, buf, sizeof(buf));
-
-	if (r < 0)
-		return r;
-	return hex_number(buf, max, val) ? 0 : -EINVAL;
-}
-
-/* An attribute that holds one decimal number; -EINVAL when it holds anything else. */
-int sysfs_read_long(int dirfd, const char *name, long *val)
-{
-	char buf[64], *end;
-	int r = sysfs_read_attr(dirfd, name, buf, sizeof(buf));
-
-	if (r < 0)
-		return r;
-	errno = 0;
-	*val = strtol(buf, &end, 10);
-	if (errno || end == buf || *end)
-		return -EINVAL;
-	return 0;
-}
-
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size)
 {
 	_cleanup_close_ int pfd = -1;

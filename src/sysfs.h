@@ -56,9 +56,6 @@ int sysfs_read_listed(int dirfd, const char *name, char *buf, size_t size);
 ssize_t sysfs_read_bytes_listed(int dirfd, const char *name, void *buf, size_t size);
 ssize_t sysfs_read_bytes(const struct sysroot *r, const char *rel, void *buf,
 			 size_t size);
-/* An attribute that holds one hex number of up to max digits ("0x8086"): hex_number(). */
-int sysfs_read_hex(int dirfd, const char *name, size_t max, unsigned long *val);
-int sysfs_read_long(int dirfd, const char *name, long *val);
 /*
  * Reads a symlink; returns its length. The directories on NAME's way are resolved below
  * DIRFD as sysfs_openat() does; a target that does not fit is -ENAMETOOLONG.

@@ -65,7 +65,7 @@ fixture_root() {
 	echo "$dir"
 }
 
-# claim-group, release and list of one group read only that group (model_load_group()):
+# claim-group, release and list of one group read only that group (model_load_for()):
 # for the names given, or else every group of ROOT by number and every device (when ROOT
 # has no group, every PCI device, each in none), and for names that resolve to nothing,
 # they must print and exit as with the whole model (claim-group and release with
