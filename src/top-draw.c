@@ -246,13 +246,11 @@ static void top_draw_title(struct top *t)
 	static const enum owner order[] = {
 		OWNER_KERNEL, OWNER_USER, OWNER_VFIO, OWNER_NONE, OWNER_MIXED,
 	};
-	size_t count[OWNER_MIXED + 1] = { 0 };
+	const size_t *count = t->vm.owners;
 	const char *sep = ": ";
 	char buf[256];
 	int len;
 
-	for (size_t i = 0; i < t->vm.m.n_groups; i++)
-		count[t->vm.m.groups[i].owner]++;
 	len = snprintf(buf, sizeof(buf), "dmaownctl top  %zu group%s", t->vm.m.n_groups,
 		       t->vm.m.n_groups == 1 ? "" : "s");
 	for (size_t i = 0; i < ARRAY_SIZE(order) && len < (int)sizeof(buf); i++)

@@ -7,12 +7,15 @@
 #include <signal.h>
 
 #include "exitcode.h"
+#include "names.h"
 #include "ops.h"
 #include "top.h"
 #include "top-model.h"
 #include "util.h"
 
 #define TOP_SPANS 3
+/* More devices than this in one wake-up (a claim of a large group): the whole model. */
+#define TOP_DIRTY_MAX 16
 
 enum top_view {
 	VIEW_LIST,
@@ -100,7 +103,15 @@ struct top {
 	struct udev_monitor *mon;
 	int saved_stderr;
 	int settle_step; /* the next of the reloads after an open, -1 when none is due */
-	char *captured;	 /* what went to stderr meanwhile */
+	/* What to read again: the groups of the devices that bind and unbind named, or
+	 * all. */
+	char dirty[TOP_DIRTY_MAX][PCI_ADDR_MAX];
+	int n_dirty;
+	bool dirty_all;
+	/* Test builds on a snapshot: uevents replayed from DMAOWNCTL_TEST_TOP_UEVENTS. */
+	char replay[512];
+	size_t n_replay;
+	char *captured; /* what went to stderr meanwhile */
 	size_t n_captured;
 };
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "holders.h"
 #include "output.h"
@@ -199,7 +200,71 @@ void top_model_set(struct top_model *vm, struct model *m)
 	model_free(&vm->m);
 	vm->m = *m;
 	hay_build(vm);
+	memset(vm->owners, 0, sizeof(vm->owners));
+	for (size_t i = 0; i < vm->m.n_groups; i++)
+		vm->owners[vm->m.groups[i].owner]++;
 	top_model_refilter(vm);
+}
+
+static bool hay_matches(const struct top_model *vm, const char *hay)
+{
+	char needle[TOP_FILTER_MAX];
+
+	snprintf(needle, sizeof(needle), "%s", vm->filter);
+	lower(needle);
+	return !needle[0] || strstr(hay, needle);
+}
+
+#define SWAP(a, b)                                                                       \
+	do {                                                                             \
+		__typeof__(a) swap_tmp_ = (a);                                           \
+		(a) = (b);                                                               \
+		(b) = swap_tmp_;                                                         \
+	} while (0)
+
+bool top_model_replace_group(struct top_model *vm, struct model *one, char **change)
+{
+	struct iommu_group *g, *n;
+	enum owner was;
+	size_t idx;
+	bool matched;
+
+	*change = NULL;
+	if (one->n_groups != 1)
+		return false;
+	n = &one->groups[0];
+	g = vm->m.n_groups ? model_find_group(&vm->m, n->number) : NULL;
+	if (!g || g->n_devs != n->n_devs)
+		return false;
+	/* Both lists are in address order, as each model's devices are. */
+	for (size_t i = 0; i < g->n_devs; i++)
+		if (!streq(g->devs[i]->addr, n->devs[i]->addr))
+			return false;
+
+	/* What was is left in ONE, whose model_free() frees it. */
+	for (size_t i = 0; i < g->n_devs; i++)
+		SWAP(*g->devs[i], *n->devs[i]);
+	was = g->owner;
+	SWAP(g->name, n->name);
+	SWAP(g->noiommu, n->noiommu);
+	SWAP(g->holders, n->holders);
+	SWAP(g->n_holders, n->n_holders);
+	g->owner = n->owner;
+	vm->m.holders_partial = one->holders_partial;
+	vm->owners[was]--;
+	vm->owners[g->owner]++;
+
+	idx = (size_t)(g - vm->m.groups);
+	matched = hay_matches(vm, vm->hay[idx]);
+	free(vm->hay[idx]);
+	vm->hay[idx] = haystack(g);
+	/* The groups that the filter shows change only if this one came or went. */
+	if (matched != hay_matches(vm, vm->hay[idx]))
+		top_model_refilter(vm);
+	if (was != g->owner)
+		*change = xasprintf("group %d: %s -> %s", g->number,
+				    group_owner_name(was), group_owner_name(g->owner));
+	return true;
 }
 
 void top_model_free(struct top_model *vm)

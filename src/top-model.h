@@ -18,10 +18,19 @@ struct top_model {
 	int sel;       /* index into vis */
 	int sel_group; /* the selected group's number, kept across reloads */
 	char filter[TOP_FILTER_MAX];
+	size_t owners[OWNER_MIXED + 1]; /* how many groups each owner has */
 };
 
 /* Takes m, whose groups become what the filter chooses from; the selection stays. */
 void top_model_set(struct top_model *vm, struct model *m);
+/*
+ * Puts the one group of ONE (a model of that group alone) in place of the group of that
+ * number, when it has the same members: their devices, its holders and its owner. The
+ * cost is that group's, not the host's. Sets *change to what the status line says (NULL
+ * when the owner stayed). Returns false, and touches nothing, when the group is new, gone
+ * or has other members: the whole model must be read again.
+ */
+bool top_model_replace_group(struct top_model *vm, struct model *one, char **change);
 void top_model_free(struct top_model *vm);
 /* Chooses the groups again after the filter changed: the selection follows its group. */
 void top_model_refilter(struct top_model *vm);

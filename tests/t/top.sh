@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # top, driven in a real terminal (tmux) on the fixtures: every group with the owner that
 # list -J gives, help, filter, details, plans, 80x24 and a resize, NO_COLOR, no system call
-# but poll() while idle, and the terminal given back on q, Ctrl-C and SIGTERM.
+# but poll() while idle, the terminal given back on q, Ctrl-C and SIGTERM, and a bind or
+# unbind uevent (replayed) reading its group alone.
 . "$SRCDIR/tests/lib.sh"
 
 # The tests on the largest fixture; each SKIPs with the reason when it cannot run.
@@ -467,3 +468,94 @@ else
 	fail top-honours-no-color "$mono coloured lines with NO_COLOR, $colour without"
 fi
 tm send-keys -t top q
+
+# A bind or unbind uevent: the view reads that device's group again, alone, and shows the
+# owner that the driver links now give (tests/oracle.py, from the tree); the other groups
+# keep their rows. Replayed from a FIFO (DMAOWNCTL_TEST_TOP_UEVENTS) on a copy of the
+# fixture whose driver links are taken away and put back, as unbind and bind do.
+if ! test_hooks; then
+	skip top-uevent-rereads-one-group "DMAOWNCTL_TEST_TOP_UEVENTS needs --enable-test-hooks"
+	skip top-uevent-bind-restores-rows "DMAOWNCTL_TEST_TOP_UEVENTS needs --enable-test-hooks"
+else
+	evt=$WORKDIR/uevent-tree
+	rm -rf "$evt"
+	cp -a "$root" "$evt"
+	fifo=$WORKDIR/uevents
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	# The group with the most devices bound to a driver.
+	bound=$(jq -r '[.groups[] | {g: .group, n: ([.devices[] | select(.driver != null)] |
+		length)}] | max_by(.n) | .g' "$json")
+	members=$(jq -r --argjson g "$bound" '.groups[] | select(.group == $g) | .devices[] |
+		select(.driver != null) | .device' "$json")
+	# stop_tracer: strace, detached, with what it wrote on disk.
+	stop_tracer() {
+		kill "$tracer" 2>/dev/null
+		wait "$tracer" 2>/dev/null
+		traced=
+		return 0
+	}
+	owner_of() {
+		python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import oracle
+print(oracle.Sysroot(sys.argv[2], None).groups[int(sys.argv[3])]["owner"])' \
+			"$SRCDIR/tests" "$evt" "$bound"
+	}
+	start 100 $((2 * n + 12)) DMAOWNCTL_TEST_TOP_UEVENTS="$fifo" -- --sysroot "$evt" top
+	if [ -z "$members" ]; then
+		skip top-uevent-rereads-one-group "no group of $best has a bound device"
+		skip top-uevent-bind-restores-rows "no group of $best has a bound device"
+	elif ! wait_for "$drawn"; then
+		fail top-uevent-rereads-one-group "nothing drawn: $(screen | brief)"
+	else
+		before=$(owner_of)
+		traced=
+		if command -v strace >/dev/null; then
+			: >"$WORKDIR/uevent.strace.err"
+			strace -f -y -e trace=getdents64 -o "$WORKDIR/uevent.trace" \
+				-p "$(cat "$run/view.pid")" 2>"$WORKDIR/uevent.strace.err" &
+			tracer=$!
+			for ((i = 0; i < patience * 10; i++)); do
+				grep -q 'attached' "$WORKDIR/uevent.strace.err" && break
+				sleep 0.1
+			done
+			grep -q 'attached' "$WORKDIR/uevent.strace.err" && traced=1
+		fi
+		declare -A links=()
+		for d in $members; do
+			links[$d]=$(readlink "$evt/sys/bus/pci/devices/$d/driver")
+			rm "$evt/sys/bus/pci/devices/$d/driver"
+			printf 'unbind %s\n' "$d" >"$fifo"
+		done
+		after=$(owner_of)
+		others=$(grep -v "^$bound " "$want")
+		if ! wait_for "^ *$bound $after "; then
+			fail top-uevent-rereads-one-group "no row '$bound $after': $(rows | grep "^$bound " | brief)"
+		elif [ "$before" != "$after" ] && ! wait_for "group $bound: $before -> $after"; then
+			fail top-uevent-rereads-one-group "no status 'group $bound: $before -> $after'"
+		elif [ "$(rows | grep -v "^$bound ")" != "$others" ]; then
+			fail top-uevent-rereads-one-group "other rows changed: $(diff <(echo "$others") <(rows | grep -v "^$bound ") | grep '^[<>]' | brief 4)"
+		elif [ -n "$traced" ] && stop_tracer && grep -E 'getdents64\([0-9]+<[^>]*/sys/(kernel/iommu_groups|bus/pci/devices)>' \
+				"$WORKDIR/uevent.trace" >/dev/null; then
+			fail top-uevent-rereads-one-group "it listed every group or device: $(grep -oE '<[^>]*(iommu_groups|pci/devices)>' "$WORKDIR/uevent.trace" | sort -u | brief)"
+		else
+			pass top-uevent-rereads-one-group
+		fi
+		[ -n "$traced" ] && stop_tracer
+		for d in $members; do
+			ln -s "${links[$d]}" "$evt/sys/bus/pci/devices/$d/driver"
+			printf 'bind %s\n' "$d" >"$fifo"
+		done
+		if wait_for "^ *$bound $before " && [ "$(rows)" = "$(cat "$want")" ]; then
+			pass top-uevent-bind-restores-rows
+		else
+			fail top-uevent-bind-restores-rows "$(diff "$want" <(rows) | grep '^[<>]' | brief 4)"
+		fi
+		printf 'quit\n' >"$fifo"
+		if wait_for '^TOP-EXITED' && [ "$(cat "$run/rc")" = 0 ]; then
+			pass top-uevent-replay-ends-on-quit
+		else
+			fail top-uevent-replay-ends-on-quit "$(screen | tail -n 2 | brief)"
+		fi
+	fi
+	tm send-keys -t top q
+fi
