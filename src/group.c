@@ -1067,7 +1067,9 @@ static int groups_load(const struct sysroot *r, struct model *m, int only)
 	return 0;
 }
 
-static int load(const struct sysroot *r, struct model *m, int only, unsigned fields)
+/* among: the processes whose fds the holder scan reads, or NULL for every process. */
+static int load(const struct sysroot *r, struct model *m, int only, unsigned fields,
+		const pid_t *among, size_t n_among)
 {
 	char buf[256];
 	int ret;
@@ -1091,8 +1093,12 @@ static int load(const struct sysroot *r, struct model *m, int only, unsigned fie
 	ret = groups_load(r, m, only);
 	if (ret < 0)
 		return ret;
-	ret = holders_scan(r, m->groups, m->n_groups, m->devs, m->n_devs,
-			   &m->holders_partial);
+	if (among)
+		ret = holders_scan_among(r, m->groups, m->n_groups, m->devs, m->n_devs,
+					 among, n_among, &m->holders_partial);
+	else
+		ret = holders_scan(r, m->groups, m->n_groups, m->devs, m->n_devs,
+				   &m->holders_partial);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < m->n_groups; i++)
@@ -1104,7 +1110,7 @@ static int load(const struct sysroot *r, struct model *m, int only, unsigned fie
 static int load_or_free(const struct sysroot *r, struct model *m, int only,
 			unsigned fields)
 {
-	int ret = load(r, m, only, fields);
+	int ret = load(r, m, only, fields, NULL, 0);
 
 	if (ret < 0)
 		model_free(m);
@@ -1140,6 +1146,17 @@ int model_load_for(const struct sysroot *r, struct model *m, const char *arg,
 	    model_group_of(r, arg, &number) == 0)
 		return load_or_free(r, m, number, fields);
 	return load_or_free(r, m, -1, fields);
+}
+
+int model_load_group_among(const struct sysroot *r, struct model *m, int number,
+			   const pid_t *pids, size_t n_pids)
+{
+	static const pid_t none[1];
+	int ret = load(r, m, number, MF_ALL, pids ? pids : none, n_pids);
+
+	if (ret < 0)
+		model_free(m);
+	return ret;
 }
 
 int model_group_of(const struct sysroot *r, const char *arg, int *number)

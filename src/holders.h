@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "group.h"
 #include "sysfs.h"
@@ -17,6 +18,10 @@
  */
 int holders_scan(const struct sysroot *r, struct iommu_group *groups, size_t n_groups,
 		 const struct pci_device *devs, size_t n_devs, bool *partial);
+/* The same among the processes of pids alone (n_pids of them; none when 0). */
+int holders_scan_among(const struct sysroot *r, struct iommu_group *groups,
+		       size_t n_groups, const struct pci_device *devs, size_t n_devs,
+		       const pid_t *pids, size_t n_pids, bool *partial);
 
 const char *holder_kind_name(enum holder_kind k);
 /* Whether a process has the device addr (NULL: any member) of g open, through a cdev or a

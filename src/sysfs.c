@@ -527,6 +527,34 @@ static int proc_fds_of(int procfd, struct proc_fd *e,
 	return 0;
 }
 
+int proc_fds_walk_pids(const struct sysroot *r, const pid_t *pids, size_t n_pids,
+		       int (*fn)(void *arg, const struct proc_fd *e),
+		       void (*done)(void *arg, const char *pid), void *arg, bool *denied)
+{
+	_cleanup_close_ int procfd = -1;
+	int ret;
+
+	if (n_pids == 0)
+		return 0;
+	procfd = sysfs_open(r, "proc", O_RDONLY | O_DIRECTORY);
+	if (procfd < 0)
+		return procfd;
+	for (size_t i = 0; i < n_pids; i++) {
+		char name[16];
+		struct proc_fd e = { .pid = name, .pidnum = pids[i] };
+
+		if (pids[i] <= 0)
+			continue;
+		snprintf(name, sizeof(name), "%d", (int)pids[i]);
+		ret = proc_fds_of(procfd, &e, fn, arg, denied);
+		if (ret)
+			return ret;
+		if (done)
+			done(arg, name);
+	}
+	return 0;
+}
+
 int proc_fds_walk(const struct sysroot *r, int (*fn)(void *arg, const struct proc_fd *e),
 		  void (*done)(void *arg, const char *pid), void *arg, bool *denied)
 {

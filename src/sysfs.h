@@ -83,6 +83,11 @@ struct proc_fd {
  */
 int proc_fds_walk(const struct sysroot *r, int (*fn)(void *arg, const struct proc_fd *e),
 		  void (*done)(void *arg, const char *pid), void *arg, bool *denied);
+/* The same, for the processes of those pids alone (those that have ended are passed
+ * over). */
+int proc_fds_walk_pids(const struct sysroot *r, const pid_t *pids, size_t n_pids,
+		       int (*fn)(void *arg, const struct proc_fd *e),
+		       void (*done)(void *arg, const char *pid), void *arg, bool *denied);
 
 /*
  * Whether a read error says that the tree is malformed (a file where a directory belongs,

@@ -401,14 +401,24 @@ void top_reload(struct top *t, bool note)
 static bool top_reload_group(struct top *t, const char *addr, char **change)
 {
 	const struct pci_device *d = model_find_device(&t->vm.m, addr);
+	const struct iommu_group *g;
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n_pids = 0;
 	struct model one;
-	char arg[16];
 
 	*change = NULL;
-	if (!d || d->group < 0)
+	if (!d || d->group < 0 || !(g = top_model_find(&t->vm.m, d->group)))
 		return false;
-	snprintf(arg, sizeof(arg), "%d", d->group);
-	if (model_load_for(t->o->root, &one, arg, MF_ALL) < 0)
+	/*
+	 * The processes that may have let go of the group are those that held it: one
+	 * that takes hold opens its node or a cdev first, and that event reads
+	 * everything.
+	 */
+	pids = xcalloc(g->n_holders ? g->n_holders : 1, sizeof(*pids));
+	for (size_t i = 0; i < g->n_holders; i++)
+		if (n_pids == 0 || pids[n_pids - 1] != g->holders[i].pid)
+			pids[n_pids++] = g->holders[i].pid;
+	if (model_load_group_among(t->o->root, &one, d->group, pids, n_pids) < 0)
 		return false;
 	if (!top_model_replace_group(&t->vm, &one, change)) {
 		model_free(&one);

@@ -559,3 +559,72 @@ print(oracle.Sysroot(sys.argv[2], None).groups[int(sys.argv[3])]["owner"])' \
 	fi
 	tm send-keys -t top q
 fi
+
+# After a bind or unbind the group's holders are read again among the processes that held
+# it: one that let go of its device fd and then of the group (its links gone from the
+# tree's /proc) leaves the row, and the owner is the one tests/oracle.py gives.
+held=6.12-multi-held-device
+if ! test_hooks; then
+	skip top-uevent-follows-holders "DMAOWNCTL_TEST_TOP_UEVENTS needs --enable-test-hooks"
+elif [ ! -f "$SRCDIR/tests/fixtures/$held.tar.xz" ]; then
+	skip top-uevent-follows-holders "no fixture $held"
+else
+	evt=$WORKDIR/uevent-held
+	rm -rf "$evt"
+	cp -a "$(fixture_root "$held")" "$evt"
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	# The oracle's row of group G: "G OWNER DEVS FIRST-HOLDER-PID".
+	oracle_row() {
+		python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import oracle
+g = oracle.Sysroot(sys.argv[2], None).groups[int(sys.argv[3])]
+hs = sorted(h["pid"] for h in g["holders"])
+print(sys.argv[3], g["owner"], len(g["devices"]), hs[0] if hs else "-")' \
+			"$SRCDIR/tests" "$evt" "$1"
+	}
+	# The held group, its holder, and the holder's fds: the group node and the device fd.
+	hg=$(find "$evt/proc" -path '*/fd/*' -lname '/dev/vfio/[0-9]*' -printf '%l\n' | head -n 1)
+	hg=${hg##*/}
+	hfd=$(find "$evt/proc" -path '*/fd/*' -lname "/dev/vfio/$hg" | head -n 1)
+	dfd=$(find "${hfd%/*}" -lname 'anon_inode:\[vfio-device\]' | head -n 1)
+	mapfile -t vdevs < <(for l in "$evt"/sys/kernel/iommu_groups/"$hg"/devices/*; do
+		[ -e "$l/driver" ] && echo "${l##*/}"; done)
+	start 100 30 DMAOWNCTL_TEST_TOP_UEVENTS="$fifo" -- --sysroot "$evt" top
+	if [ -z "$hg" ] || [ -z "$dfd" ] || [ "${#vdevs[@]}" -lt 2 ]; then
+		fail top-uevent-follows-holders "$held: no held group with a device fd and two bound devices"
+	elif ! wait_for "$drawn"; then
+		fail top-uevent-follows-holders "nothing drawn: $(screen | brief)"
+	else
+		got_rows() { rows | grep "^$hg "; }
+		step=
+		# The device fd closed, one device unbound; then the group closed, the other.
+		rm "$dfd" "$evt/sys/bus/pci/devices/${vdevs[0]}/driver"
+		printf 'unbind %s\n' "${vdevs[0]}" >"$fifo"
+		want1=$(oracle_row "$hg")
+		wait_for "^ *$hg " >/dev/null
+		for ((i = 0; i < patience * 10; i++)); do
+			[ "$(got_rows)" = "$want1" ] && break
+			sleep 0.1
+		done
+		[ "$(got_rows)" = "$want1" ] || step="device fd closed: '$(got_rows)', oracle '$want1'"
+		if [ -z "$step" ]; then
+			rm "$hfd" "$evt/sys/bus/pci/devices/${vdevs[1]}/driver"
+			printf 'unbind %s\n' "${vdevs[1]}" >"$fifo"
+			want2=$(oracle_row "$hg")
+			for ((i = 0; i < patience * 10; i++)); do
+				[ "$(got_rows)" = "$want2" ] && break
+				sleep 0.1
+			done
+			[ "$(got_rows)" = "$want2" ] ||
+				step="group closed: '$(got_rows)', oracle '$want2'"
+			[ "${want2##* }" = - ] || step="the oracle still has a holder: $want2"
+		fi
+		if [ -z "$step" ]; then
+			pass top-uevent-follows-holders
+		else
+			fail top-uevent-follows-holders "$step"
+		fi
+	fi
+	printf 'quit\n' >"$fifo"
+	tm send-keys -t top q
+fi
