@@ -1151,8 +1151,7 @@ int model_load_for(const struct sysroot *r, struct model *m, const char *arg,
 int model_load_group_among(const struct sysroot *r, struct model *m, int number,
 			   const pid_t *pids, size_t n_pids)
 {
-	static const pid_t none[1];
-	int ret = load(r, m, number, MF_ALL, pids ? pids : none, n_pids);
+	int ret = load(r, m, number, MF_ALL, pids, n_pids);
 
 	if (ret < 0)
 		model_free(m);

@@ -131,10 +131,11 @@ int model_group_of(const struct sysroot *r, const char *arg, int *number);
 int model_load_for(const struct sysroot *r, struct model *m, const char *arg,
 		   unsigned fields);
 /*
- * The group numbered NUMBER alone, as model_load_for() reads it, but with the holders
- * among the processes of pids (n_pids of them) alone: what a bind or unbind can have
- * changed in a group whose holders are known (a new holder opens a node first). Without
- * such a group, a model of none.
+ * The group numbered NUMBER alone, as model_load_for() reads it, with its holders among
+ * the processes of pids alone (n_pids of them, none when 0), or among every process
+ * (pids NULL): after a bind, an unbind or a close, the processes that held the group are
+ * those that may have let go (one that takes hold opens a node first). Without such a
+ * group, a model of none.
  */
 int model_load_group_among(const struct sysroot *r, struct model *m, int number,
 			   const pid_t *pids, size_t n_pids);

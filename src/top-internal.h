@@ -47,6 +47,20 @@ struct top_span {
 	attr_t attr;
 };
 
+/* A group to read again: by a device's address (a uevent) or by number (a node). */
+struct top_dirty {
+	char addr[PCI_ADDR_MAX]; /* "" when group says it */
+	int group;		 /* -1 when addr says it */
+	bool every_process;	 /* holders among every process, not only the old ones */
+};
+
+/* A watched node: /dev/vfio/N (its group) or /dev/vfio/devices/vfioX (a cdev). */
+struct top_node {
+	int wd;
+	int group; /* -1 for a cdev: its device's group, looked up when it fires */
+	char cdev[32];
+};
+
 /* One screen line: its text is exactly as wide as the pane, in columns. */
 struct top_line {
 	char *text;
@@ -103,11 +117,19 @@ struct top {
 	struct udev_monitor *mon;
 	int saved_stderr;
 	int settle_step; /* the next of the reloads after an open, -1 when none is due */
-	/* What to read again: the groups of the devices that bind and unbind named, or
-	 * all. */
-	char dirty[TOP_DIRTY_MAX][PCI_ADDR_MAX];
+	/* What to read again: the groups that events named, or everything (dirty_all). */
+	struct top_dirty dirty[TOP_DIRTY_MAX];
 	int n_dirty;
 	bool dirty_all;
+	/* The groups opened since the reloads that follow an open began, or all of them.
+	 */
+	int settle_group[TOP_DIRTY_MAX];
+	int n_settle;
+	bool settle_all;
+	/* The watched nodes, and the watches of /dev/vfio and /dev/vfio/devices. */
+	struct top_node *nodes;
+	size_t n_nodes;
+	int wd_dir[2];
 	/* Test builds on a snapshot: uevents replayed from DMAOWNCTL_TEST_TOP_UEVENTS. */
 	char replay[512];
 	size_t n_replay;

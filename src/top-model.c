@@ -250,7 +250,7 @@ bool top_model_replace_group(struct top_model *vm, struct model *one, char **cha
 	SWAP(g->holders, n->holders);
 	SWAP(g->n_holders, n->n_holders);
 	g->owner = n->owner;
-	vm->m.holders_partial = one->holders_partial;
+	vm->m.holders_partial |= one->holders_partial; /* some fds could not be read */
 	vm->owners[was]--;
 	vm->owners[g->owner]++;
 

@@ -156,6 +156,26 @@ static void top_stderr(struct top *t)
 	}
 }
 
+/* Marks a group to read again, by a device's address or by number; dedup'd. */
+static void top_dirty_add(struct top *t, const char *addr, int group, bool every_process)
+{
+	for (int i = 0; i < t->n_dirty; i++) {
+		struct top_dirty *d = &t->dirty[i];
+
+		if ((addr && streq(d->addr, addr)) || (!addr && d->group == group)) {
+			d->every_process |= every_process;
+			return;
+		}
+	}
+	if (t->n_dirty == TOP_DIRTY_MAX) {
+		t->dirty_all = true;
+		return;
+	}
+	snprintf(t->dirty[t->n_dirty].addr, PCI_ADDR_MAX, "%s", addr ? addr : "");
+	t->dirty[t->n_dirty].group = addr ? -1 : group;
+	t->dirty[t->n_dirty++].every_process = every_process;
+}
+
 /*
  * A uevent: bind and unbind change the owner of the device's group alone, which is read
  * again by itself; add and remove change which groups there are.
@@ -166,18 +186,10 @@ static bool top_event(struct top *t, const char *action, const char *sysname)
 			 streq(action, "add") || streq(action, "remove")))
 		return false;
 	if (streq(action, "add") || streq(action, "remove") || !sysname ||
-	    !pci_addr_valid(sysname)) {
+	    !pci_addr_valid(sysname))
 		t->dirty_all = true;
-		return true;
-	}
-	for (int i = 0; i < t->n_dirty; i++)
-		if (streq(t->dirty[i], sysname))
-			return true;
-	if (t->n_dirty == TOP_DIRTY_MAX) {
-		t->dirty_all = true;
-		return true;
-	}
-	snprintf(t->dirty[t->n_dirty++], PCI_ADDR_MAX, "%s", sysname);
+	else
+		top_dirty_add(t, sysname, -1, false);
 	return true;
 }
 
@@ -266,7 +278,24 @@ static void top_settle_arm(struct top *t, int step)
 	t->settle_step = step;
 }
 
-/* The timer of the reloads after an open fired: one reload, and the next one armed. */
+/* An open of group's node: its reloads begin again. */
+static void top_settle_add(struct top *t, int group)
+{
+	bool known = false;
+
+	for (int i = 0; i < t->n_settle && !known; i++)
+		known = t->settle_group[i] == group;
+	if (!known && t->n_settle == TOP_DIRTY_MAX)
+		t->settle_all = true;
+	else if (!known)
+		t->settle_group[t->n_settle++] = group;
+	top_settle_arm(t, 0);
+}
+
+/*
+ * The timer of the reloads after an open fired: the groups opened are read again, their
+ * holders among every process, and the next reload is armed.
+ */
 static bool top_settle(struct top *t)
 {
 	uint64_t n;
@@ -274,75 +303,178 @@ static bool top_settle(struct top *t)
 	if (read(t->pfd[FD_SETTLE].fd, &n, sizeof(n)) != (ssize_t)sizeof(n) ||
 	    t->settle_step < 0)
 		return false;
-	if ((size_t)t->settle_step + 1 < ARRAY_SIZE(top_settle_ms))
+	if (t->settle_all)
+		t->dirty_all = true;
+	for (int i = 0; i < t->n_settle; i++)
+		top_dirty_add(t, NULL, t->settle_group[i], true);
+	if ((size_t)t->settle_step + 1 < ARRAY_SIZE(top_settle_ms)) {
 		top_settle_arm(t, t->settle_step + 1);
-	else
+	} else {
 		t->settle_step = -1;
+		t->n_settle = 0;
+		t->settle_all = false;
+	}
 	return true;
 }
 
+static const char *const top_dirs[] = { "/dev/vfio", "/dev/vfio/devices" };
+
+/* The group of a node's name in /dev/vfio ("4", "noiommu-4"), or -1. */
+static int top_node_group(const char *name)
+{
+	int n;
+
+	if (startswith(name, "noiommu-"))
+		name += strlen("noiommu-");
+	return group_number_parse(name, &n) ? n : -1;
+}
+
+/* Watches a node of top_dirs[dir] for opens and closes. */
+static void top_node_watch(struct top *t, int dir, const char *name)
+{
+	_cleanup_free_ char *node = NULL;
+	struct top_node *n;
+	int wd, group = dir == 0 ? top_node_group(name) : -1;
+
+	/* The container node /dev/vfio/vfio owns no group. */
+	if ((dir == 0 && group < 0) || (dir == 1 && strlen(name) >= sizeof(n->cdev)))
+		return;
+	node = xasprintf("%s/%s", top_dirs[dir], name);
+	wd = inotify_add_watch(t->pfd[FD_INOTIFY].fd, node,
+			       IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE |
+				   IN_DONT_FOLLOW);
+	if (wd < 0)
+		return;
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].wd == wd)
+			return; /* the same inode: already known */
+	t->nodes = xrealloc(t->nodes, (t->n_nodes + 1) * sizeof(*t->nodes));
+	n = &t->nodes[t->n_nodes++];
+	n->wd = wd;
+	n->group = group;
+	snprintf(n->cdev, sizeof(n->cdev), "%s", dir == 1 ? name : "");
+}
+
+/* The group of a watched node, a cdev's through its device; -1 when unknown. */
+static int top_node_find_group(struct top *t, int wd)
+{
+	char rel[96], addr[PCI_ADDR_MAX];
+	const struct pci_device *d;
+	struct top_node *n = NULL;
+
+	for (size_t i = 0; i < t->n_nodes && !n; i++)
+		if (t->nodes[i].wd == wd)
+			n = &t->nodes[i];
+	if (!n)
+		return -1;
+	if (n->group >= 0)
+		return n->group;
+	snprintf(rel, sizeof(rel), "sys/class/vfio-dev/%s/device", n->cdev);
+	if (sysfs_readlink_base(t->o->root->fd, rel, addr, sizeof(addr)) < 0 ||
+	    !pci_addr_valid(addr) || !(d = model_find_device(&t->vm.m, addr)))
+		return -1;
+	return d->group;
+}
+
+static void top_node_forget(struct top *t, int wd)
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].wd == wd) {
+			t->nodes[i] = t->nodes[--t->n_nodes];
+			return;
+		}
+}
+
+/* One inotify event: what it makes dirty. */
+static void top_inotify_event(struct top *t, const struct inotify_event *e, bool unseen)
+{
+	int dir = e->wd == t->wd_dir[0] ? 0 : e->wd == t->wd_dir[1] ? 1 : -1;
+	int group;
+
+	if (e->mask & IN_Q_OVERFLOW) {
+		t->dirty_all = true;
+	} else if (dir >= 0) {
+		/*
+		 * A node comes with a group's first vfio driver or a device's cdev, and
+		 * goes with the last: nobody holds a new one, and the bind or unbind
+		 * uevent comes too. A group's own node is read again with its group.
+		 */
+		if (!e->len)
+			return;
+		if (e->mask & IN_ISDIR) {
+			t->dirty_all =
+			    true; /* devices/, to be watched by a whole reading */
+			return;
+		}
+		if (e->mask & IN_CREATE)
+			top_node_watch(t, dir, e->name);
+		group = dir == 0 ? top_node_group(e->name) : -1;
+		if (group >= 0)
+			top_dirty_add(t, NULL, group, false);
+	} else if (e->mask & IN_IGNORED) {
+		top_node_forget(t, e->wd);
+	} else if ((group = top_node_find_group(t, e->wd)) < 0) {
+		t->dirty_all = true;
+	} else if (e->mask & IN_OPEN) {
+		/* A new holder may be any process; the reloads that follow see it. */
+		top_settle_add(t, group);
+		if (!unseen)
+			top_dirty_add(t, NULL, group, true);
+	} else {
+		/* A close: the process let go, if it held the group at all. */
+		top_dirty_add(t, NULL, group, false);
+	}
+}
+
 /*
- * Whether to read the model again now. An open also arms the reloads that follow it;
+ * What to read again now. An open also arms the reloads that follow it;
  * DMAOWNCTL_TEST_TOP_OPEN_UNSEEN makes the reload that an open wakes see what the race
  * above lets it see at worst: nothing new.
  */
 static bool top_inotify(struct top *t)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool any = false, opened = false;
+	bool unseen = test_hook_getenv("DMAOWNCTL_TEST_TOP_OPEN_UNSEEN") != NULL;
+	int before = t->n_dirty;
+	bool all = t->dirty_all;
 	ssize_t n;
 
 	while ((n = read(t->pfd[FD_INOTIFY].fd, buf, sizeof(buf))) > 0) {
 		const struct inotify_event *e;
 
-		any = true;
 		for (char *p = buf; p + sizeof(*e) <= buf + n; p += sizeof(*e) + e->len) {
 			e = (const struct inotify_event *)(void *)p;
-			if (e->mask & IN_OPEN)
-				opened = true;
+			top_inotify_event(t, e, unseen);
 		}
 	}
-	if (opened) {
-		top_settle_arm(t, 0);
-		if (test_hook_getenv("DMAOWNCTL_TEST_TOP_OPEN_UNSEEN"))
-			return false;
-	}
-	return any;
+	return t->n_dirty != before || t->dirty_all != all;
 }
 
 /*
  * A process that opens or closes a group changes nothing in sysfs: watch the nodes for
  * that, and their directories for nodes that come and go. The directories are watched
- * without IN_OPEN, so that reading them here wakes nobody. Run again on every reload: a
- * new group node comes with the bind uevent of its first vfio driver. Only on the live
- * system, whose root is "/".
+ * without IN_OPEN, so that reading them here wakes nobody. Run on every reading of the
+ * whole model; a node that comes later is watched when its directory reports it. Only on
+ * the live system, whose root is "/".
  */
 static void top_watch(struct top *t)
 {
-	static const char *const dirs[] = { "/dev/vfio", "/dev/vfio/devices" };
 	int fd = t->pfd[FD_INOTIFY].fd;
 
 	if (fd < 0)
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(top_dirs); i++) {
 		_cleanup_closedir_ DIR *d = NULL;
 		struct dirent *de;
 
-		if (inotify_add_watch(fd, dirs[i], IN_CREATE | IN_DELETE | IN_ONLYDIR) <
-		    0)
+		t->wd_dir[i] = inotify_add_watch(fd, top_dirs[i],
+						 IN_CREATE | IN_DELETE | IN_ONLYDIR);
+		if (t->wd_dir[i] < 0)
 			continue;
-		d = opendir(dirs[i]);
-		while (d && (de = readdir(d))) {
-			_cleanup_free_ char *node = NULL;
-
-			/* The container node /dev/vfio/vfio owns no group. */
-			if (de->d_type != DT_CHR || (i == 0 && streq(de->d_name, "vfio")))
-				continue;
-			node = xasprintf("%s/%s", dirs[i], de->d_name);
-			inotify_add_watch(fd, node,
-					  IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE |
-					      IN_DONT_FOLLOW);
-		}
+		d = opendir(top_dirs[i]);
+		while (d && (de = readdir(d)))
+			if (de->d_type == DT_CHR)
+				top_node_watch(t, (int)i, de->d_name);
 	}
 }
 
@@ -394,31 +526,28 @@ void top_reload(struct top *t, bool note)
 }
 
 /*
- * Reads again the group of the device at ADDR alone, and puts it in place: a redraw after
- * one group changes costs what that group costs. False when the whole model must be read
- * again (the device or the group is new, gone, or has other members now).
+ * Reads again the group numbered NUMBER alone, and puts it in place: a redraw after one
+ * group changes costs what that group costs. Its holders are looked for among every
+ * process, or among those that held it. False when the whole model must be read again
+ * (the group is new, gone, or has other members now).
  */
-static bool top_reload_group(struct top *t, const char *addr, char **change)
+static bool top_reload_group(struct top *t, int number, bool every_process, char **change)
 {
-	const struct pci_device *d = model_find_device(&t->vm.m, addr);
-	const struct iommu_group *g;
+	const struct iommu_group *g = top_model_find(&t->vm.m, number);
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n_pids = 0;
 	struct model one;
 
 	*change = NULL;
-	if (!d || d->group < 0 || !(g = top_model_find(&t->vm.m, d->group)))
+	if (!g)
 		return false;
-	/*
-	 * The processes that may have let go of the group are those that held it: one
-	 * that takes hold opens its node or a cdev first, and that event reads
-	 * everything.
-	 */
-	pids = xcalloc(g->n_holders ? g->n_holders : 1, sizeof(*pids));
-	for (size_t i = 0; i < g->n_holders; i++)
-		if (n_pids == 0 || pids[n_pids - 1] != g->holders[i].pid)
-			pids[n_pids++] = g->holders[i].pid;
-	if (model_load_group_among(t->o->root, &one, d->group, pids, n_pids) < 0)
+	if (!every_process) {
+		pids = xcalloc(g->n_holders ? g->n_holders : 1, sizeof(*pids));
+		for (size_t i = 0; i < g->n_holders; i++)
+			if (n_pids == 0 || pids[n_pids - 1] != g->holders[i].pid)
+				pids[n_pids++] = g->holders[i].pid;
+	}
+	if (model_load_group_among(t->o->root, &one, number, pids, n_pids) < 0)
 		return false;
 	if (!top_model_replace_group(&t->vm, &one, change)) {
 		model_free(&one);
@@ -428,28 +557,59 @@ static bool top_reload_group(struct top *t, const char *addr, char **change)
 	return true;
 }
 
-/* What the events since the last wake-up changed: their groups, or the whole model. */
+/*
+ * What the events since the last wake-up changed: their groups, or the whole model. A
+ * bind or unbind changes its device's group; the processes that may have let go of the
+ * group are those that held it, since one that takes hold opens its node or a cdev first,
+ * and an open looks among every process.
+ */
 static void top_refresh(struct top *t)
 {
 	_cleanup_free_ char *first = NULL;
-	int changes = 0;
-	bool all = t->dirty_all || t->n_dirty == 0;
+	int changes = 0, groups[TOP_DIRTY_MAX];
+	bool every[TOP_DIRTY_MAX];
+	int n = 0;
+	bool all = t->dirty_all;
 
 	for (int i = 0; i < t->n_dirty && !all; i++) {
+		const struct top_dirty *d = &t->dirty[i];
+		int group = d->group;
+		int k;
+
+		if (d->addr[0]) {
+			const struct pci_device *dev =
+			    model_find_device(&t->vm.m, d->addr);
+
+			if (!dev || dev->group < 0) {
+				all =
+				    true; /* a device or a group that the model has not */
+				break;
+			}
+			group = dev->group;
+		}
+		for (k = 0; k < n && groups[k] != group; k++)
+			;
+		if (k == n) {
+			groups[n] = group;
+			every[n++] = d->every_process;
+		} else {
+			every[k] |= d->every_process;
+		}
+	}
+	t->n_dirty = 0;
+	t->dirty_all = false;
+	for (int i = 0; i < n && !all; i++) {
 		_cleanup_free_ char *change = NULL;
 
-		if (!top_reload_group(t, t->dirty[i], &change))
+		if (!top_reload_group(t, groups[i], every[i], &change))
 			all = true;
 		else if (change && changes++ == 0)
 			first = steal_ptr(&change);
 	}
-	t->n_dirty = 0;
-	t->dirty_all = false;
 	if (all) {
 		top_reload(t, true);
 		return;
 	}
-	top_watch(t); /* a group's first vfio driver makes its node */
 	if (changes == 1)
 		top_message(t, false, "%s", first);
 	else if (changes > 1)
@@ -627,6 +787,7 @@ static void top_close(struct top *t)
 	free(t->message);
 	free(t->pending_sig);
 	free(t->captured);
+	free(t->nodes);
 }
 
 /*
@@ -658,10 +819,10 @@ static int top_loop(struct top *t)
 			reload |= top_uevents(t);
 		else if (!t->mon && (t->pfd[FD_UDEV].revents || pending))
 			reload |= top_replay(t, &pending);
-		if (t->pfd[FD_INOTIFY].revents && top_inotify(t))
-			reload = t->dirty_all = true;
-		if (t->pfd[FD_SETTLE].revents && top_settle(t))
-			reload = t->dirty_all = true;
+		if (t->pfd[FD_INOTIFY].revents)
+			reload |= top_inotify(t);
+		if (t->pfd[FD_SETTLE].revents)
+			reload |= top_settle(t);
 		if (reload && !t->quit)
 			top_refresh(t);
 	}
@@ -670,9 +831,11 @@ static int top_loop(struct top *t)
 
 enum top_error top_run(const struct top_opts *o, int *err)
 {
-	struct top t = {
-		.o = o, .vm.sel_group = -1, .saved_stderr = -1, .settle_step = -1
-	};
+	struct top t = { .o = o,
+			 .vm.sel_group = -1,
+			 .saved_stderr = -1,
+			 .settle_step = -1,
+			 .wd_dir = { -1, -1 } };
 	struct model m;
 	int r;
 
