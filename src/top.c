@@ -318,6 +318,7 @@ static bool top_settle(struct top *t)
 }
 
 static const char *const top_dirs[] = { "/dev/vfio", "/dev/vfio/devices" };
+static void top_watch(struct top *t);
 
 /* The group of a node's name in /dev/vfio ("4", "noiommu-4"), or -1. */
 static int top_node_group(const char *name)
@@ -402,8 +403,10 @@ static void top_inotify_event(struct top *t, const struct inotify_event *e, bool
 		if (!e->len)
 			return;
 		if (e->mask & IN_ISDIR) {
-			t->dirty_all =
-			    true; /* devices/, to be watched by a whole reading */
+			/* devices/, made with the first cdev and removed with the last */
+			if (dir == 0 && (e->mask & IN_CREATE) &&
+			    streq(e->name, "devices"))
+				top_watch(t);
 			return;
 		}
 		if (e->mask & IN_CREATE)
@@ -478,6 +481,25 @@ static void top_watch(struct top *t)
 	}
 }
 
+/*
+ * Test builds: DMAOWNCTL_TEST_TOP_TRACE names a file that each reading appends a line to,
+ * "all" or "group N" (number, or -1 for all), for the bench's tests to tell which the
+ * view did on the real kernel.
+ */
+static void top_trace(int number)
+{
+	const char *path = test_hook_getenv("DMAOWNCTL_TEST_TOP_TRACE");
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "ae")))
+		return;
+	if (number < 0)
+		fputs("all\n", f);
+	else
+		fprintf(f, "group %d\n", number);
+	fclose(f);
+}
+
 /* Details follow their group; a plan whose group changed is no longer the one shown. */
 static void top_reload_text(struct top *t)
 {
@@ -506,6 +528,7 @@ void top_reload(struct top *t, bool note)
 	int r;
 
 	top_watch(t);
+	top_trace(-1);
 	r = model_load(t->o->root, &m);
 	if (r < 0) {
 		model_free(&m);
@@ -541,6 +564,7 @@ static bool top_reload_group(struct top *t, int number, bool every_process, char
 	*change = NULL;
 	if (!g)
 		return false;
+	top_trace(number);
 	if (!every_process) {
 		pids = xcalloc(g->n_holders ? g->n_holders : 1, sizeof(*pids));
 		for (size_t i = 0; i < g->n_holders; i++)
@@ -610,6 +634,9 @@ static void top_refresh(struct top *t)
 		top_reload(t, true);
 		return;
 	}
+	/* /dev/vfio comes with the vfio module, devices/ with the first cdev. */
+	if (t->pfd[FD_INOTIFY].fd >= 0 && (t->wd_dir[0] < 0 || t->wd_dir[1] < 0))
+		top_watch(t);
 	if (changes == 1)
 		top_message(t, false, "%s", first);
 	else if (changes > 1)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # `dmaownctl top` in a real terminal (tmux) on the real kernel: another process claims,
-# holds and releases a group, and the screen follows without a key being pressed; `c` and
-# `r` take the group through claim-group and release from the view.
+# holds and releases a group, and the screen follows without a key being pressed, each
+# event reading that group alone (a test build's trace); `c` and `r` take the group through
+# claim-group and release from the view.
 # shellcheck shell=dash disable=SC2012,SC2153
 
 need_dmaownctl top || exit 0
@@ -13,7 +14,11 @@ fi
 G_MULTI=$(group_of "$MULTI_A")
 # glibc has C.UTF-8 built in; tmux wants a UTF-8 locale
 export TERM=screen LC_ALL=C.UTF-8
-tmux -f /dev/null new-session -d -s top -x 100 -y 30 "TERM=screen dmaownctl top" || {
+# A test build writes what each event made it read again: "group N" alone, or "all".
+trace=/tmp/top-reads
+rm -f "$trace"
+tmux -f /dev/null new-session -d -s top -x 100 -y 30 \
+	"TERM=screen DMAOWNCTL_TEST_TOP_TRACE=$trace dmaownctl top" || {
 	fail top-starts "tmux could not start the view"
 	exit 0
 }
@@ -42,16 +47,37 @@ wait_screen() {
 	done
 	return 1
 }
+# reads_since TEST N: what the view read again since line N of the trace was the group
+# alone, each time (a bind, an unbind, a node that came or went, an open, a close).
+reads_since() {
+	local got
+	got=$(tail -n +"$(($2 + 1))" "$trace" 2>/dev/null | sort | uniq -c | awk '{ $1 = $1; print }' |
+		tr '\n' ',')
+	if [ -n "$got" ] && [ -z "$(tail -n +"$(($2 + 1))" "$trace" | grep -vx "group $G_MULTI")" ]; then
+		pass "$1"
+	else
+		fail "$1" "read again: ${got:-nothing}"
+	fi
+}
+reads() { wc -l <"$trace" 2>/dev/null || echo 0; }
 wait_for top-shows-kernel " kernel "
+n=$(reads)
 dmaownctl claim-group "$G_MULTI" >/dev/null 2>&1
 wait_for top-follows-claim " vfio "
+reads_since top-claim-reads-the-group-alone "$n"
+n=$(reads)
 hold_start "$G_MULTI" -name guest=vm9
 wait_for top-follows-hold " user "
 wait_for top-shows-holder "$HOLD_PID"
+reads_since top-hold-reads-the-group-alone "$n"
+n=$(reads)
 hold_stop
 wait_for top-follows-holder-exit " vfio "
+reads_since top-holder-exit-reads-the-group-alone "$n"
+n=$(reads)
 dmaownctl release "$G_MULTI" >/dev/null 2>&1
 wait_for top-follows-release " kernel "
+reads_since top-release-reads-the-group-alone "$n"
 
 # c and r from the view: select the group (one line a group, from the top), see the plan,
 # confirm with y
