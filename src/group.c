@@ -1093,12 +1093,8 @@ static int load(const struct sysroot *r, struct model *m, int only, unsigned fie
 	ret = groups_load(r, m, only);
 	if (ret < 0)
 		return ret;
-	if (among)
-		ret = holders_scan_among(r, m->groups, m->n_groups, m->devs, m->n_devs,
-					 among, n_among, &m->holders_partial);
-	else
-		ret = holders_scan(r, m->groups, m->n_groups, m->devs, m->n_devs,
-				   &m->holders_partial);
+	ret = holders_scan(r, m->groups, m->n_groups, m->devs, m->n_devs, among, n_among,
+			   &m->holders_partial);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < m->n_groups; i++)

@@ -279,9 +279,9 @@ static int holder_cmp(const void *a, const void *b)
 	return pci_addr_cmp(x->device, y->device);
 }
 
-static int scan(const struct sysroot *r, struct iommu_group *groups, size_t n_groups,
-		const struct pci_device *devs, size_t n_devs, const pid_t *among,
-		size_t n_among, bool *partial)
+int holders_scan(const struct sysroot *r, struct iommu_group *groups, size_t n_groups,
+		 const struct pci_device *devs, size_t n_devs, const pid_t *among,
+		 size_t n_among, bool *partial)
 {
 	struct scan s = { .r = r,
 			  .groups = groups,
@@ -307,22 +307,6 @@ static int scan(const struct sysroot *r, struct iommu_group *groups, size_t n_gr
 			qsort(groups[i].holders, groups[i].n_holders,
 			      sizeof(struct holder), holder_cmp);
 	return ret;
-}
-
-int holders_scan(const struct sysroot *r, struct iommu_group *groups, size_t n_groups,
-		 const struct pci_device *devs, size_t n_devs, bool *partial)
-{
-	return scan(r, groups, n_groups, devs, n_devs, NULL, 0, partial);
-}
-
-int holders_scan_among(const struct sysroot *r, struct iommu_group *groups,
-		       size_t n_groups, const struct pci_device *devs, size_t n_devs,
-		       const pid_t *pids, size_t n_pids, bool *partial)
-{
-	static const pid_t none[1];
-
-	return scan(r, groups, n_groups, devs, n_devs, pids ? pids : none, n_pids,
-		    partial);
 }
 
 char *holders_join(const struct iommu_group *g, enum holders_style style)

@@ -13,15 +13,12 @@
 /*
  * Fills the holders of groups (n_groups of them, sorted by number) from /proc below the
  * root: a device fd is counted against the group of its device, found in devs (n_devs
- * of them, sorted by address). *partial is set when some processes' fds could not be
- * read. Returns 0 or -errno.
+ * of them, sorted by address). Every process, or with among those of its n_among pids
+ * alone. *partial is set when some processes' fds could not be read. Returns 0 or -errno.
  */
 int holders_scan(const struct sysroot *r, struct iommu_group *groups, size_t n_groups,
-		 const struct pci_device *devs, size_t n_devs, bool *partial);
-/* The same among the processes of pids alone (n_pids of them; none when 0). */
-int holders_scan_among(const struct sysroot *r, struct iommu_group *groups,
-		       size_t n_groups, const struct pci_device *devs, size_t n_devs,
-		       const pid_t *pids, size_t n_pids, bool *partial);
+		 const struct pci_device *devs, size_t n_devs, const pid_t *among,
+		 size_t n_among, bool *partial);
 
 const char *holder_kind_name(enum holder_kind k);
 /* Whether a process has the device addr (NULL: any member) of g open, through a cdev or a
