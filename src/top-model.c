@@ -141,13 +141,19 @@ const struct iommu_group *top_model_selected(const struct top_model *vm)
 	return &vm->m.groups[vm->vis[vm->sel]];
 }
 
+/* The filter as the haystacks are written: in lower case. */
+static void filter_needle(const struct top_model *vm, char needle[TOP_FILTER_MAX])
+{
+	snprintf(needle, TOP_FILTER_MAX, "%s", vm->filter);
+	lower(needle);
+}
+
 void top_model_refilter(struct top_model *vm)
 {
 	char needle[TOP_FILTER_MAX];
 	int old = vm->sel;
 
-	snprintf(needle, sizeof(needle), "%s", vm->filter);
-	lower(needle);
+	filter_needle(vm, needle);
 	vm->vis =
 	    xrealloc(vm->vis, (vm->m.n_groups ? vm->m.n_groups : 1) * sizeof(*vm->vis));
 	vm->n_vis = 0;
@@ -210,8 +216,7 @@ static bool hay_matches(const struct top_model *vm, const char *hay)
 {
 	char needle[TOP_FILTER_MAX];
 
-	snprintf(needle, sizeof(needle), "%s", vm->filter);
-	lower(needle);
+	filter_needle(vm, needle);
 	return !needle[0] || strstr(hay, needle);
 }
 
