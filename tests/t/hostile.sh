@@ -69,6 +69,14 @@ canary_check() {
 strace_opts=(-f -qq -x -y)
 strace --seccomp-bpf -f -o /dev/null true 2>/dev/null && strace_opts+=(--seccomp-bpf)
 
+# run_once ARGS...: the command once, within the limit, with the tree, files and trace of
+# the run() that calls it. Sets $rc.
+run_once() {
+	rc=0
+	(cd "$hw/cwd" && "${trace[@]}" timeout -s KILL "$tree_limit" "$DMAOWNCTL" --sysroot "$hw/t/$tree" "$@" \
+		</dev/null >"$dir/$n.out" 2>"$dir/$n.err") || rc=$?
+}
+
 # run TREE LINE ARGS...: one run, its files under $hw/r/TREE/LINE/N. Sets $rc.
 run() {
 	local tree=$1 line=$2 dir n trace
@@ -82,9 +90,7 @@ run() {
 			-e trace=%file,read,pread64,readv,preadv)
 	fi
 	printf '%s\0' "$@" >"$dir/$n.args"
-	rc=0
-	(cd "$hw/cwd" && "${trace[@]}" timeout -s KILL "$tree_limit" "$DMAOWNCTL" --sysroot "$hw/t/$tree" "$@" \
-		</dev/null >"$dir/$n.out" 2>"$dir/$n.err") || rc=$?
+	run_once "$@"
 	# A run that outlived the limit may have met a busy machine rather than a hang: measure
 	# the machine's speed again, and run once more if that gives a longer limit. A hang
 	# outlives any limit.
@@ -92,9 +98,7 @@ run() {
 		local before=$tree_limit
 		measure_limit
 		if awk -v a="$tree_limit" -v b="$before" 'BEGIN { exit !(a > b) }'; then
-			rc=0
-			(cd "$hw/cwd" && "${trace[@]}" timeout -s KILL "$tree_limit" "$DMAOWNCTL" --sysroot "$hw/t/$tree" "$@" \
-				</dev/null >"$dir/$n.out" 2>"$dir/$n.err") || rc=$?
+			run_once "$@"
 		else
 			tree_limit=$before
 		fi
