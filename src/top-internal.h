@@ -7,14 +7,13 @@
 #include <signal.h>
 
 #include "exitcode.h"
-#include "names.h"
 #include "ops.h"
 #include "top.h"
 #include "top-model.h"
 #include "util.h"
 
 #define TOP_SPANS 3
-/* More devices than this in one wake-up (a claim of a large group): the whole model. */
+/* More groups than this in one wake-up: the whole model. */
 #define TOP_DIRTY_MAX 16
 
 enum top_view {
@@ -47,11 +46,10 @@ struct top_span {
 	attr_t attr;
 };
 
-/* A group to read again: by a device's address (a uevent) or by number (a node). */
+/* A group to read again, which an event named (a uevent by its device, a node). */
 struct top_dirty {
-	char addr[PCI_ADDR_MAX]; /* "" when group says it */
-	int group;		 /* -1 when addr says it */
-	bool every_process;	 /* holders among every process, not only the old ones */
+	int group;
+	bool every_process; /* holders among every process, not only the old ones */
 };
 
 /* A watched node: /dev/vfio/N (its group) or /dev/vfio/devices/vfioX (a cdev). */

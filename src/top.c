@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 
 #include "check.h"
+#include "names.h"
 #include "pciinfo.h"
 #include "testhooks.h"
 #include "top-internal.h"
@@ -156,23 +157,19 @@ static void top_stderr(struct top *t)
 	}
 }
 
-/* Marks a group to read again, by a device's address or by number; dedup'd. */
-static void top_dirty_add(struct top *t, const char *addr, int group, bool every_process)
+/* Marks a group to read again; dedup'd. */
+static void top_dirty_add(struct top *t, int group, bool every_process)
 {
-	for (int i = 0; i < t->n_dirty; i++) {
-		struct top_dirty *d = &t->dirty[i];
-
-		if ((addr && streq(d->addr, addr)) || (!addr && d->group == group)) {
-			d->every_process |= every_process;
+	for (int i = 0; i < t->n_dirty; i++)
+		if (t->dirty[i].group == group) {
+			t->dirty[i].every_process |= every_process;
 			return;
 		}
-	}
 	if (t->n_dirty == TOP_DIRTY_MAX) {
 		t->dirty_all = true;
 		return;
 	}
-	snprintf(t->dirty[t->n_dirty].addr, PCI_ADDR_MAX, "%s", addr ? addr : "");
-	t->dirty[t->n_dirty].group = addr ? -1 : group;
+	t->dirty[t->n_dirty].group = group;
 	t->dirty[t->n_dirty++].every_process = every_process;
 }
 
@@ -182,14 +179,19 @@ static void top_dirty_add(struct top *t, const char *addr, int group, bool every
  */
 static bool top_event(struct top *t, const char *action, const char *sysname)
 {
+	const struct pci_device *d = NULL;
+
 	if (!action || !(streq(action, "bind") || streq(action, "unbind") ||
 			 streq(action, "add") || streq(action, "remove")))
 		return false;
-	if (streq(action, "add") || streq(action, "remove") || !sysname ||
-	    !pci_addr_valid(sysname))
+	if (!streq(action, "add") && !streq(action, "remove") && sysname &&
+	    pci_addr_valid(sysname))
+		d = model_find_device(&t->vm.m, sysname);
+	/* A device or a group that the model has not: everything. */
+	if (!d || d->group < 0)
 		t->dirty_all = true;
 	else
-		top_dirty_add(t, sysname, -1, false);
+		top_dirty_add(t, d->group, false);
 	return true;
 }
 
@@ -306,7 +308,7 @@ static bool top_settle(struct top *t)
 	if (t->settle_all)
 		t->dirty_all = true;
 	for (int i = 0; i < t->n_settle; i++)
-		top_dirty_add(t, NULL, t->settle_group[i], true);
+		top_dirty_add(t, t->settle_group[i], true);
 	if ((size_t)t->settle_step + 1 < ARRAY_SIZE(top_settle_ms)) {
 		top_settle_arm(t, t->settle_step + 1);
 	} else {
@@ -330,12 +332,32 @@ static int top_node_group(const char *name)
 	return group_number_parse(name, &n) ? n : -1;
 }
 
+/*
+ * Where the node of watch wd is in t->nodes, kept in order of wd, or where it would go: a
+ * host may have thousands of group nodes, each watched again at each whole reading.
+ */
+static size_t top_node_index(const struct top *t, int wd)
+{
+	size_t lo = 0, hi = t->n_nodes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->nodes[mid].wd < wd)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Watches a node of top_dirs[dir] for opens and closes. */
 static void top_node_watch(struct top *t, int dir, const char *name)
 {
 	_cleanup_free_ char *node = NULL;
 	struct top_node *n;
 	int wd, group = dir == 0 ? top_node_group(name) : -1;
+	size_t i;
 
 	/* The container node /dev/vfio/vfio owns no group. */
 	if ((dir == 0 && group < 0) || (dir == 1 && strlen(name) >= sizeof(n->cdev)))
@@ -346,11 +368,13 @@ static void top_node_watch(struct top *t, int dir, const char *name)
 				   IN_DONT_FOLLOW);
 	if (wd < 0)
 		return;
-	for (size_t i = 0; i < t->n_nodes; i++)
-		if (t->nodes[i].wd == wd)
-			return; /* the same inode: already known */
+	i = top_node_index(t, wd);
+	if (i < t->n_nodes && t->nodes[i].wd == wd)
+		return; /* the same inode: already known */
 	t->nodes = xrealloc(t->nodes, (t->n_nodes + 1) * sizeof(*t->nodes));
-	n = &t->nodes[t->n_nodes++];
+	memmove(&t->nodes[i + 1], &t->nodes[i], (t->n_nodes - i) * sizeof(*t->nodes));
+	t->n_nodes++;
+	n = &t->nodes[i];
 	n->wd = wd;
 	n->group = group;
 	snprintf(n->cdev, sizeof(n->cdev), "%s", dir == 1 ? name : "");
@@ -361,12 +385,10 @@ static int top_node_find_group(struct top *t, int wd)
 {
 	char rel[96], addr[PCI_ADDR_MAX];
 	const struct pci_device *d;
-	struct top_node *n = NULL;
+	size_t i = top_node_index(t, wd);
+	const struct top_node *n = i < t->n_nodes ? &t->nodes[i] : NULL;
 
-	for (size_t i = 0; i < t->n_nodes && !n; i++)
-		if (t->nodes[i].wd == wd)
-			n = &t->nodes[i];
-	if (!n)
+	if (!n || n->wd != wd)
 		return -1;
 	if (n->group >= 0)
 		return n->group;
@@ -379,11 +401,13 @@ static int top_node_find_group(struct top *t, int wd)
 
 static void top_node_forget(struct top *t, int wd)
 {
-	for (size_t i = 0; i < t->n_nodes; i++)
-		if (t->nodes[i].wd == wd) {
-			t->nodes[i] = t->nodes[--t->n_nodes];
-			return;
-		}
+	size_t i = top_node_index(t, wd);
+
+	if (i < t->n_nodes && t->nodes[i].wd == wd) {
+		t->n_nodes--;
+		memmove(&t->nodes[i], &t->nodes[i + 1],
+			(t->n_nodes - i) * sizeof(*t->nodes));
+	}
 }
 
 /* One inotify event: what it makes dirty. */
@@ -413,7 +437,7 @@ static void top_inotify_event(struct top *t, const struct inotify_event *e, bool
 			top_node_watch(t, dir, e->name);
 		group = dir == 0 ? top_node_group(e->name) : -1;
 		if (group >= 0)
-			top_dirty_add(t, NULL, group, false);
+			top_dirty_add(t, group, false);
 	} else if (e->mask & IN_IGNORED) {
 		top_node_forget(t, e->wd);
 	} else if ((group = top_node_find_group(t, e->wd)) < 0) {
@@ -422,10 +446,10 @@ static void top_inotify_event(struct top *t, const struct inotify_event *e, bool
 		/* A new holder may be any process; the reloads that follow see it. */
 		top_settle_add(t, group);
 		if (!unseen)
-			top_dirty_add(t, NULL, group, true);
+			top_dirty_add(t, group, true);
 	} else {
 		/* A close: the process let go, if it held the group at all. */
-		top_dirty_add(t, NULL, group, false);
+		top_dirty_add(t, group, false);
 	}
 }
 
@@ -590,46 +614,20 @@ static bool top_reload_group(struct top *t, int number, bool every_process, char
 static void top_refresh(struct top *t)
 {
 	_cleanup_free_ char *first = NULL;
-	int changes = 0, groups[TOP_DIRTY_MAX];
-	bool every[TOP_DIRTY_MAX];
-	int n = 0;
+	int changes = 0;
 	bool all = t->dirty_all;
 
 	for (int i = 0; i < t->n_dirty && !all; i++) {
-		const struct top_dirty *d = &t->dirty[i];
-		int group = d->group;
-		int k;
-
-		if (d->addr[0]) {
-			const struct pci_device *dev =
-			    model_find_device(&t->vm.m, d->addr);
-
-			if (!dev || dev->group < 0) {
-				all =
-				    true; /* a device or a group that the model has not */
-				break;
-			}
-			group = dev->group;
-		}
-		for (k = 0; k < n && groups[k] != group; k++)
-			;
-		if (k == n) {
-			groups[n] = group;
-			every[n++] = d->every_process;
-		} else {
-			every[k] |= d->every_process;
-		}
-	}
-	t->n_dirty = 0;
-	t->dirty_all = false;
-	for (int i = 0; i < n && !all; i++) {
 		_cleanup_free_ char *change = NULL;
 
-		if (!top_reload_group(t, groups[i], every[i], &change))
+		if (!top_reload_group(t, t->dirty[i].group, t->dirty[i].every_process,
+				      &change))
 			all = true;
 		else if (change && changes++ == 0)
 			first = steal_ptr(&change);
 	}
+	t->n_dirty = 0;
+	t->dirty_all = false;
 	if (all) {
 		top_reload(t, true);
 		return;
